@@ -1,0 +1,91 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "permid",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PermIDKit", targets: ["PermIDKit"]),
+        .library(name: "PermIDStore", targets: ["PermIDStore"]),
+        .library(name: "PermIDServer", targets: ["PermIDServer"]),
+        .executable(name: "permidd", targets: ["permidd"]),
+        .executable(name: "permid", targets: ["permid"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        // MARK: C libraries, used directly
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .target(name: "CShims", dependencies: ["CMicroHTTPD", "CSQLite"]),
+
+        // MARK: permid
+        .target(name: "PermIDKit", dependencies: ["CCrypto"]),
+        .executableTarget(name: "embed-migrations"),
+        .plugin(
+            name: "EmbedMigrations",
+            capability: .buildTool(),
+            dependencies: ["embed-migrations"]
+        ),
+        .target(
+            name: "PermIDStore",
+            dependencies: [
+                "PermIDKit", "CSQLite", "CShims",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            plugins: ["EmbedMigrations"]
+        ),
+        .target(
+            name: "PermIDServer",
+            dependencies: [
+                "PermIDKit", "PermIDStore", "CMicroHTTPD", "CShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "permidd",
+            dependencies: [
+                "PermIDKit", "PermIDStore", "PermIDServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "permid",
+            dependencies: [
+                "PermIDKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "permid-bench-verify",
+            dependencies: ["PermIDKit"],
+            path: "bench/verify"
+        ),
+
+        // MARK: tests
+        .testTarget(name: "PermIDKitTests", dependencies: ["PermIDKit"]),
+        .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit"]),
+        .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

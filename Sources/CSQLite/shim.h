@@ -1,0 +1,2 @@
+// SQLite headers. No logic lives here.
+#include <sqlite3.h>

@@ -1,0 +1,42 @@
+internal import CCrypto
+
+/// Checks that 32 bytes decode to a point of Ed25519 as RFC 8032 §5.1.3 describes.
+///
+/// OpenSSL accepts any 32 bytes as an Ed25519 public key and only fails later, at verification;
+/// a PermID must be a real point, so the directory decodes it here: y < p, and
+/// x² = (y² − 1) / (d·y² + 1) must be a square mod p (with x = 0 only when the sign bit is clear).
+enum Ed25519Point {
+    private static let primeHex = "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed"
+    // d = −121665 / 121666 mod p
+    private static let dHex = "52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3"
+
+    /// Whether the encoding is a canonical Ed25519 point.
+    static func isValidEncoding(_ encoded: [UInt8]) -> Bool {
+        guard encoded.count == 32,
+              let context = BN_CTX_new() else { return false }
+        defer { BN_CTX_free(context) }
+        BN_CTX_start(context)
+        defer { BN_CTX_end(context) }
+        guard let p = BN_CTX_get(context), let d = BN_CTX_get(context), let y = BN_CTX_get(context),
+              let y2 = BN_CTX_get(context), let u = BN_CTX_get(context), let v = BN_CTX_get(context),
+              let w = BN_CTX_get(context)
+        else { return false }
+        var pPointer: OpaquePointer? = p
+        var dPointer: OpaquePointer? = d
+        guard BN_hex2bn(&pPointer, primeHex) > 0, BN_hex2bn(&dPointer, dHex) > 0 else { return false }
+
+        var littleEndianY = encoded
+        let sign = littleEndianY[31] >> 7
+        littleEndianY[31] &= 0x7F
+        guard BN_lebin2bn(littleEndianY, 32, y) != nil, BN_cmp(y, p) < 0 else { return false }
+
+        guard BN_mod_sqr(y2, y, p, context) == 1,
+              BN_mod_sub(u, y2, BN_value_one(), p, context) == 1,
+              BN_mod_mul(v, d, y2, p, context) == 1, BN_mod_add(v, v, BN_value_one(), p, context) == 1,
+              BN_mod_inverse(v, v, p, context) != nil,
+              BN_mod_mul(w, u, v, p, context) == 1
+        else { OpenSSL.drainErrors(); return false }
+        if BN_is_zero(w) == 1 { return sign == 0 }
+        return BN_kronecker(w, p, context) == 1
+    }
+}

@@ -1,0 +1,88 @@
+/// Builds compact JSON text. Members are written in the order given; strings are escaped per RFC 8259.
+public struct JSONWriter: Sendable {
+    /// The UTF-8 text written so far.
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma = false
+
+    /// Starts an empty document.
+    public init() { bytes.reserveCapacity(512) }
+
+    /// Opens an object; `name` when it is a member of an enclosing object.
+    public mutating func beginObject(_ name: String? = nil) { open(name, UInt8(ascii: "{")) }
+    /// Closes the innermost object.
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    /// Opens an array; `name` when it is a member of an enclosing object.
+    public mutating func beginArray(_ name: String? = nil) { open(name, UInt8(ascii: "[")) }
+    /// Closes the innermost array.
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    /// Writes a string value.
+    public mutating func string(_ name: String? = nil, _ value: String) {
+        prefix(name)
+        appendEscaped(value)
+    }
+
+    /// Writes an unsigned integer value.
+    public mutating func number(_ name: String? = nil, _ value: UInt64) {
+        prefix(name)
+        bytes += Array(String(value).utf8)
+    }
+
+    /// Writes a signed integer value.
+    public mutating func number(_ name: String? = nil, _ value: Int) {
+        prefix(name)
+        bytes += Array(String(value).utf8)
+    }
+
+    /// Writes `null`.
+    public mutating func null(_ name: String? = nil) {
+        prefix(name)
+        bytes += Array("null".utf8)
+    }
+
+    /// Writes pre-encoded JSON text as a value.
+    public mutating func raw(_ name: String? = nil, _ json: [UInt8]) {
+        prefix(name)
+        bytes += json
+    }
+
+    /// The text as a String.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    private mutating func open(_ name: String?, _ bracket: UInt8) {
+        prefix(name)
+        bytes.append(bracket)
+        needsComma = false
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
+        needsComma = true
+    }
+
+    private mutating func prefix(_ name: String?) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        if let name {
+            appendEscaped(name)
+            bytes.append(UInt8(ascii: ":"))
+        }
+    }
+
+    private mutating func appendEscaped(_ value: String) {
+        let hex = Array("0123456789abcdef".utf8)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes += [0x5C, 0x22]
+            case UInt8(ascii: "\\"): bytes += [0x5C, 0x5C]
+            case 0x0A: bytes += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: bytes += [0x5C, UInt8(ascii: "r")]
+            case 0x09: bytes += [0x5C, UInt8(ascii: "t")]
+            case 0..<0x20: bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,147 @@
+internal import CCrypto
+
+/// A validated public key parsed once from a PermID's binary form, able to verify signatures.
+///
+/// Owns one OpenSSL `EVP_PKEY`, freed in `deinit`.
+public final class PublicKey: @unchecked Sendable {
+    // @unchecked Sendable: the EVP_PKEY is written only in init and then only read;
+    // OpenSSL documents concurrent read-only use of a key (verification) as thread-safe.
+    private let key: OpaquePointer
+    /// The PermID this key was parsed from.
+    public let permID: PermID
+
+    deinit { EVP_PKEY_free(key) }
+
+    /// Parses and validates a PermID's text form (base64url without padding).
+    ///
+    /// - Throws: ``DirectoryError/invalidPermID(_:)``, ``DirectoryError/nonCanonicalPermID(canonical:)``
+    ///   or ``DirectoryError/unsupportedKey(_:)``.
+    public convenience init(text: some StringProtocol) throws(DirectoryError) {
+        guard let bytes = Base64URL.decode(text) else {
+            throw .invalidPermID("PermID is not unpadded base64url")
+        }
+        try self.init(bytes: bytes)
+    }
+
+    /// Parses and validates a PermID's binary form: Ed25519 or named-curve EC SubjectPublicKeyInfo with an
+    /// uncompressed point, or IPv8's `LibNaCLPK:` dual key.
+    ///
+    /// - Throws: ``DirectoryError/invalidPermID(_:)`` for bytes that are no valid key,
+    ///   ``DirectoryError/nonCanonicalPermID(canonical:)`` for a valid key in another encoding,
+    ///   ``DirectoryError/unsupportedKey(_:)`` for keys of other algorithms or curves.
+    public init(bytes: [UInt8]) throws(DirectoryError) {
+        if bytes.starts(with: PermID.libnaclPrefix) {
+            (key, permID) = try Self.parseLibNaCL(bytes)
+        } else {
+            (key, permID) = try Self.parseSubjectPublicKeyInfo(bytes)
+        }
+    }
+
+    /// Verifies a raw signature over a message. Returns `false` for any failure, including a scheme
+    /// this key may not use or a wrong length; callers check those first to report them precisely.
+    public func verify(signature: [UInt8], message: [UInt8], scheme: SignatureScheme) -> Bool {
+        guard permID.keyType.allowedSchemes.contains(scheme),
+              signature.count == permID.keyType.signatureLength,
+              let context = EVP_MD_CTX_new()
+        else { return false }
+        defer { EVP_MD_CTX_free(context) }
+        let digest: OpaquePointer? = switch scheme {
+        case .ed25519: nil
+        case .ecdsaSHA256: EVP_sha256()
+        case .ecdsaSHA1: EVP_sha1()
+        }
+        guard EVP_DigestVerifyInit(context, nil, digest, nil, key) == 1 else {
+            OpenSSL.drainErrors()
+            return false
+        }
+        let encoded = scheme == .ed25519 ? signature : ECDSASignature.der(fromRaw: signature)
+        let result = encoded.withUnsafeBytes { sig in
+            message.withUnsafeBytes { msg in
+                EVP_DigestVerify(
+                    context,
+                    sig.bindMemory(to: UInt8.self).baseAddress, sig.count,
+                    msg.bindMemory(to: UInt8.self).baseAddress, msg.count)
+            }
+        }
+        if result != 1 { OpenSSL.drainErrors() }
+        return result == 1
+    }
+
+    // MARK: - Parsing
+
+    private static func parseLibNaCL(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer, PermID) {
+        guard bytes.count == PermID.libnaclPrefix.count + 64 else {
+            throw .invalidPermID("a LibNaCLPK: key has exactly 64 key bytes, got \(bytes.count - PermID.libnaclPrefix.count)")
+        }
+        let verifyKey = Array(bytes[(bytes.count - 32)...])
+        guard Ed25519Point.isValidEncoding(verifyKey) else {
+            throw .invalidPermID("the Ed25519 half of the LibNaCLPK: key is not a valid curve point")
+        }
+        let key = verifyKey.withUnsafeBufferPointer {
+            EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+        }
+        guard let key else { throw .invalidPermID("invalid Ed25519 key: \(OpenSSL.drainErrors())") }
+        return (key, PermID(validatedBytes: bytes, keyType: .libnacl))
+    }
+
+    private static func parseSubjectPublicKeyInfo(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer, PermID) {
+        var consumed = 0
+        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return nil }
+            var cursor: UnsafePointer<UInt8>? = base
+            let key = d2i_PUBKEY(nil, &cursor, buffer.count)
+            if let cursor { consumed = cursor - base }
+            return key
+        }
+        guard let key = parsed else {
+            OpenSSL.drainErrors()
+            throw .invalidPermID("PermID is not a valid public key (DER SubjectPublicKeyInfo or LibNaCLPK:)")
+        }
+        do throws(DirectoryError) {
+            let keyType = try validatedType(key)
+            if keyType != .ed25519 {
+                _ = EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed")
+            }
+            guard let canonical = OpenSSL.subjectPublicKeyInfo(key) else { throw .internalError }
+            if canonical != bytes || consumed != bytes.count {
+                throw .nonCanonicalPermID(canonical: Base64URL.encode(canonical))
+            }
+            return (key, PermID(validatedBytes: bytes, keyType: keyType))
+        } catch {
+            EVP_PKEY_free(key)
+            throw error
+        }
+    }
+
+    /// The key's type after checking algorithm, curve, parameter encoding and point.
+    private static func validatedType(_ key: OpaquePointer) throws(DirectoryError) -> KeyType {
+        let baseID = EVP_PKEY_get_base_id(key)
+        if baseID == EVP_PKEY_ED25519 {
+            guard let raw = OpenSSL.rawPublicKey(key), Ed25519Point.isValidEncoding(raw) else {
+                throw .invalidPermID("the Ed25519 public key is not a valid curve point")
+            }
+            return .ed25519
+        }
+        guard baseID == EVP_PKEY_EC else {
+            let name = OBJ_nid2sn(baseID).map { String(cString: $0) } ?? "unknown"
+            throw .unsupportedKey("\(name) keys are not accepted; use Ed25519 or EC on a listed named curve")
+        }
+        guard OpenSSL.stringParameter(key, OSSL_PKEY_PARAM_EC_ENCODING) == OSSL_PKEY_EC_ENCODING_GROUP else {
+            throw .unsupportedKey("EC keys with explicit curve parameters are not accepted; use a named curve")
+        }
+        let groupName = OpenSSL.stringParameter(key, OSSL_PKEY_PARAM_GROUP_NAME) ?? "unknown"
+        guard let curve = Curve(openSSLName: groupName) else {
+            throw .unsupportedKey("curve \(groupName) is not accepted")
+        }
+        guard let context = EVP_PKEY_CTX_new_from_pkey(nil, key, nil) else { throw .internalError }
+        defer { EVP_PKEY_CTX_free(context) }
+        // On cofactor-1 curves every on-curve point other than infinity is in the group: the quick
+        // check suffices. On the binary Koblitz curves (cofactor 2 or 4) also check n·Q = O.
+        let valid = curve.cofactor == 1 ? EVP_PKEY_public_check_quick(context) : EVP_PKEY_public_check(context)
+        guard valid == 1 else {
+            OpenSSL.drainErrors()
+            throw .invalidPermID("the EC public key is not a valid point of \(groupName)'s group")
+        }
+        return .ec(curve)
+    }
+}

@@ -1,0 +1,124 @@
+/// Applies the rules of PROTOCOL-v1 §4 that need no store, in the protocol's order:
+/// shape → PermID → scheme → signature length → endpoints → freshness → signature.
+///
+/// Endpoint policy needs the request's source (``EndpointPolicy``) and the sequence rule needs
+/// the store; both come after this.
+public struct RecordValidator: Sendable {
+    /// Which freshness rules apply.
+    public enum Freshness: Sendable, Hashable {
+        /// A live announcement: `issued_at` within ± the clock skew, validity, TTL, not expired.
+        case announcement
+        /// An exported record being imported: as an announcement, but of the skew only the bound on the future applies.
+        case importing
+        /// A client checking a record it was served: valid interval and not expired.
+        case resolving
+    }
+
+    /// The allowed distance in seconds between `issued_at` and the clock.
+    public var clockSkew: UInt64
+    /// The longest allowed `expires_at − issued_at` in seconds.
+    public var maxTTL: UInt64
+
+    /// Makes a validator with the protocol's defaults (±300 s, 86,400 s).
+    public init(clockSkew: UInt64 = 300, maxTTL: UInt64 = 86_400) {
+        self.clockSkew = clockSkew
+        self.maxTTL = maxTTL
+    }
+
+    /// Validates the body of `PUT /v1/peers/{permid}`.
+    ///
+    /// - Parameters:
+    ///   - body: the request body, at most the announcement limit.
+    ///   - pathPermID: the `{permid}` path segment.
+    ///   - now: the server's clock, Unix seconds.
+    /// - Throws: the ``DirectoryError`` of the first rule that fails.
+    public func validateAnnouncement(body: [UInt8], pathPermID: some StringProtocol, now: UInt64) throws(DirectoryError) -> SignedRecord {
+        let fields = try RecordFields.decode(json: body)
+        let key = try PublicKey(text: pathPermID)
+        if let bodyPermID = fields.permID, bodyPermID != pathPermID {
+            throw .permIDMismatch(path: String(pathPermID), body: bodyPermID)
+        }
+        return try validate(fields, key: key, now: now, freshness: .announcement)
+    }
+
+    /// Validates a stand-alone record, whose `permid` member is required (import, offline verification).
+    public func validateRecord(json: [UInt8], now: UInt64, freshness: Freshness) throws(DirectoryError) -> SignedRecord {
+        try validateRecord(try RecordFields.decode(json: json), now: now, freshness: freshness)
+    }
+
+    /// Validates a stand-alone record already decoded to fields.
+    public func validateRecord(_ fields: RecordFields, now: UInt64, freshness: Freshness) throws(DirectoryError) -> SignedRecord {
+        guard let permID = fields.permID else { throw .malformedJSON("missing member \"permid\"") }
+        return try validate(fields, key: try PublicKey(text: permID), now: now, freshness: freshness)
+    }
+
+    /// Runs the steps after the PermID: scheme, signature length, endpoints, freshness, signature.
+    public func validate(_ fields: RecordFields, key: PublicKey, now: UInt64, freshness: Freshness) throws(DirectoryError) -> SignedRecord {
+        let keyType = key.permID.keyType
+        guard let scheme = SignatureScheme(rawValue: fields.sigAlg) else {
+            throw .unsupportedScheme("unknown sig_alg \"\(fields.sigAlg)\"; known: ed25519, ecdsa-sha256, ecdsa-sha1")
+        }
+        guard keyType.allowedSchemes.contains(scheme) else {
+            throw .unsupportedScheme("a \(keyType.name) PermID cannot use \(scheme.rawValue)")
+        }
+        guard let signature = Base64URL.decode(fields.signature) else {
+            throw .invalidSignature("\"signature\" is not unpadded base64url")
+        }
+        guard signature.count == keyType.signatureLength else {
+            throw .invalidSignature("a \(keyType.name) signature has \(keyType.signatureLength) bytes, got \(signature.count)")
+        }
+        let endpoints = try Self.endpoints(fields.endpoints)
+        try checkFreshness(issuedAt: fields.issuedAt, expiresAt: fields.expiresAt, now: now, freshness: freshness)
+        let record = SignedRecord(
+            permID: key.permID, scheme: scheme, seq: fields.seq, issuedAt: fields.issuedAt,
+            expiresAt: fields.expiresAt, endpoints: endpoints, signature: signature)
+        guard key.verify(signature: signature, message: record.message, scheme: scheme) else { throw .badSignature }
+        return record
+    }
+
+    /// Parses and checks endpoints: at most 8, real addresses, ports 1–65535, distinct.
+    static func endpoints(_ fields: [RecordFields.EndpointFields]) throws(DirectoryError) -> [Endpoint] {
+        guard fields.count <= SignedRecord.maxEndpoints else {
+            throw .invalidEndpoint("at most \(SignedRecord.maxEndpoints) endpoints, got \(fields.count)")
+        }
+        var endpoints = [Endpoint]()
+        for (index, field) in fields.enumerated() {
+            let name = "endpoints[\(index)]"
+            guard let address = IPAddress(field.ip) else {
+                throw .invalidEndpoint("\(name).ip \"\(field.ip)\" is not an IPv4 or IPv6 address")
+            }
+            if address.isIPv4Mapped {
+                throw .invalidEndpoint("\(name).ip \(field.ip) is IPv4-mapped; write it as \(address.unmapped)")
+            }
+            if address.isUnspecified || address.isMulticast || address.isBroadcast {
+                throw .invalidEndpoint("\(name).ip \(address) is unspecified, multicast or broadcast")
+            }
+            guard (1...65535).contains(field.port) else {
+                throw .invalidEndpoint("\(name).port must be 1 to 65535")
+            }
+            let endpoint = Endpoint(address: address, port: UInt16(field.port))
+            guard !endpoints.contains(endpoint) else { throw .invalidEndpoint("\(name) \(endpoint) is listed twice") }
+            endpoints.append(endpoint)
+        }
+        return endpoints
+    }
+
+    /// The freshness rules of PROTOCOL-v1 §4.2, in its order.
+    func checkFreshness(issuedAt: UInt64, expiresAt: UInt64, now: UInt64, freshness: Freshness) throws(DirectoryError) {
+        switch freshness {
+        case .announcement:
+            guard max(issuedAt, now) - min(issuedAt, now) <= clockSkew else {
+                throw .clockSkew(issuedAt: issuedAt, now: now, allowed: clockSkew)
+            }
+        case .importing:
+            guard issuedAt <= now + clockSkew else { throw .clockSkew(issuedAt: issuedAt, now: now, allowed: clockSkew) }
+        case .resolving:
+            break
+        }
+        guard issuedAt < expiresAt else { throw .invalidValidity(issuedAt: issuedAt, expiresAt: expiresAt) }
+        if freshness != .resolving {
+            guard expiresAt - issuedAt <= maxTTL else { throw .ttlTooLong(ttl: expiresAt - issuedAt, maximum: maxTTL) }
+        }
+        guard expiresAt > now else { throw .expired(expiresAt: expiresAt, now: now) }
+    }
+}

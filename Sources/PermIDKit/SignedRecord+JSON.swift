@@ -1,0 +1,28 @@
+extension SignedRecord {
+    /// The record's JSON form, members in the protocol's order, IPs in canonical text.
+    public var json: [UInt8] {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return writer.bytes
+    }
+
+    /// Writes the record's JSON object, as a member `name` of an enclosing object if given.
+    public func write(to writer: inout JSONWriter, name: String? = nil) {
+        writer.beginObject(name)
+        writer.string("permid", permID.text)
+        writer.string("sig_alg", scheme.rawValue)
+        writer.number("seq", seq)
+        writer.number("issued_at", issuedAt)
+        writer.number("expires_at", expiresAt)
+        writer.beginArray("endpoints")
+        for endpoint in endpoints {
+            writer.beginObject()
+            writer.string("ip", endpoint.address.description)
+            writer.number("port", Int(endpoint.port))
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.string("signature", Base64URL.encode(signature))
+        writer.endObject()
+    }
+}
