@@ -4,7 +4,8 @@ internal import CCrypto
 ///
 /// OpenSSL accepts any 32 bytes as an Ed25519 public key and only fails later, at verification;
 /// a PermID must be a real point, so the directory decodes it here: y < p, and
-/// x² = (y² − 1) / (d·y² + 1) must be a square mod p (with x = 0 only when the sign bit is clear).
+/// x² = u / v with u = y² − 1, v = d·y² + 1 must be a square mod p (with x = 0 only when the sign bit
+/// is clear). v is never 0 (d is not a square), so u / v is a square exactly when u·v is: no inversion.
 enum Ed25519Point {
     private static let primeHex = "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed"
     // d = −121665 / 121666 mod p
@@ -33,7 +34,6 @@ enum Ed25519Point {
         guard BN_mod_sqr(y2, y, p, context) == 1,
               BN_mod_sub(u, y2, BN_value_one(), p, context) == 1,
               BN_mod_mul(v, d, y2, p, context) == 1, BN_mod_add(v, v, BN_value_one(), p, context) == 1,
-              BN_mod_inverse(v, v, p, context) != nil,
               BN_mod_mul(w, u, v, p, context) == 1
         else { OpenSSL.drainErrors(); return false }
         if BN_is_zero(w) == 1 { return sign == 0 }

@@ -17,19 +17,19 @@ public struct JSONWriter: Sendable {
     public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// Writes a string value.
-    public mutating func string(_ name: String? = nil, _ value: String) {
+    public mutating func string(_ name: String?, _ value: String) {
         prefix(name)
         appendEscaped(value)
     }
 
     /// Writes an unsigned integer value.
-    public mutating func number(_ name: String? = nil, _ value: UInt64) {
+    public mutating func number(_ name: String?, _ value: UInt64) {
         prefix(name)
         bytes += Array(String(value).utf8)
     }
 
     /// Writes a signed integer value.
-    public mutating func number(_ name: String? = nil, _ value: Int) {
+    public mutating func number(_ name: String?, _ value: Int) {
         prefix(name)
         bytes += Array(String(value).utf8)
     }
@@ -41,7 +41,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes pre-encoded JSON text as a value.
-    public mutating func raw(_ name: String? = nil, _ json: [UInt8]) {
+    public mutating func raw(_ name: String?, _ json: [UInt8]) {
         prefix(name)
         bytes += json
     }

@@ -167,13 +167,8 @@ public final class PrivateKey: @unchecked Sendable {
         }
         guard let context = EVP_MD_CTX_new() else { throw .cryptoFailure(OpenSSL.drainErrors()) }
         defer { EVP_MD_CTX_free(context) }
-        let digest: OpaquePointer? = switch scheme {
-        case .ed25519: nil
-        case .ecdsaSHA256: EVP_sha256()
-        case .ecdsaSHA1: EVP_sha1()
-        }
         var length = 0
-        guard EVP_DigestSignInit(context, nil, digest, nil, key) == 1,
+        guard EVP_DigestSignInit(context, nil, MessageDigest.for(scheme), nil, key) == 1,
               EVP_DigestSign(context, nil, &length, message, message.count) == 1
         else { throw .cryptoFailure(OpenSSL.drainErrors()) }
         var signature = [UInt8](repeating: 0, count: length)

@@ -32,6 +32,8 @@ public final class PublicKey: @unchecked Sendable {
     public init(bytes: [UInt8]) throws(DirectoryError) {
         if bytes.starts(with: PermID.libnaclPrefix) {
             (key, permID) = try Self.parseLibNaCL(bytes)
+        } else if let parsed = try Self.parseCanonicalSubjectPublicKeyInfo(bytes) {
+            (key, permID) = parsed
         } else {
             (key, permID) = try Self.parseSubjectPublicKeyInfo(bytes)
         }
@@ -45,12 +47,7 @@ public final class PublicKey: @unchecked Sendable {
               let context = EVP_MD_CTX_new()
         else { return false }
         defer { EVP_MD_CTX_free(context) }
-        let digest: OpaquePointer? = switch scheme {
-        case .ed25519: nil
-        case .ecdsaSHA256: EVP_sha256()
-        case .ecdsaSHA1: EVP_sha1()
-        }
-        guard EVP_DigestVerifyInit(context, nil, digest, nil, key) == 1 else {
+        guard EVP_DigestVerifyInit(context, nil, MessageDigest.for(scheme), nil, key) == 1 else {
             OpenSSL.drainErrors()
             return false
         }
@@ -73,15 +70,42 @@ public final class PublicKey: @unchecked Sendable {
         guard bytes.count == PermID.libnaclPrefix.count + 64 else {
             throw .invalidPermID("a LibNaCLPK: key has exactly 64 key bytes, got \(bytes.count - PermID.libnaclPrefix.count)")
         }
-        let verifyKey = Array(bytes[(bytes.count - 32)...])
-        guard Ed25519Point.isValidEncoding(verifyKey) else {
-            throw .invalidPermID("the Ed25519 half of the LibNaCLPK: key is not a valid curve point")
+        let key = try ed25519Key(Array(bytes[(bytes.count - 32)...]))
+        return (key, PermID(validatedBytes: bytes, keyType: .libnacl))
+    }
+
+    private static func ed25519Key(_ raw: [UInt8]) throws(DirectoryError) -> OpaquePointer {
+        guard Ed25519Point.isValidEncoding(raw) else {
+            throw .invalidPermID("the Ed25519 public key is not a valid curve point")
         }
-        let key = verifyKey.withUnsafeBufferPointer {
-            EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+        let key = raw.withUnsafeBufferPointer {
+            EVP_PKEY_new_raw_public_key_ex(nil, "ED25519", nil, $0.baseAddress, 32)
         }
         guard let key else { throw .invalidPermID("invalid Ed25519 key: \(OpenSSL.drainErrors())") }
-        return (key, PermID(validatedBytes: bytes, keyType: .libnacl))
+        return key
+    }
+
+    /// The fast path for the canonical encodings, which are a fixed prefix per key type followed by the
+    /// key bytes. Returns `nil` for anything else, which the general DER parser then classifies.
+    /// (OpenSSL 3's generic `d2i_PUBKEY` decoder costs more than a signature verification.)
+    private static func parseCanonicalSubjectPublicKeyInfo(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer, PermID)? {
+        if bytes.count == SubjectPublicKeyInfo.ed25519Prefix.count + 32, bytes.starts(with: SubjectPublicKeyInfo.ed25519Prefix) {
+            let key = try ed25519Key(Array(bytes[SubjectPublicKeyInfo.ed25519Prefix.count...]))
+            return (key, PermID(validatedBytes: bytes, keyType: .ed25519))
+        }
+        guard let curve = SubjectPublicKeyInfo.curve(ofCanonical: bytes) else { return nil }
+        let point = Array(bytes[SubjectPublicKeyInfo.prefix(curve).count...])
+        guard let key = SubjectPublicKeyInfo.ecKey(curve: curve, point: point) else { return nil }
+        if curve.cofactor > 1 {
+            guard let context = EVP_PKEY_CTX_new_from_pkey(nil, key, nil) else { EVP_PKEY_free(key); throw .internalError }
+            defer { EVP_PKEY_CTX_free(context) }
+            guard EVP_PKEY_public_check(context) == 1 else {
+                OpenSSL.drainErrors()
+                EVP_PKEY_free(key)
+                throw .invalidPermID("the EC public key is not a valid point of \(curve.rawValue)'s group")
+            }
+        }
+        return (key, PermID(validatedBytes: bytes, keyType: .ec(curve)))
     }
 
     private static func parseSubjectPublicKeyInfo(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer, PermID) {

@@ -1,0 +1,56 @@
+import Testing
+import PermIDKit
+
+@Suite struct IPAddressTests {
+    @Test(arguments: [
+        ("203.0.113.5", "203.0.113.5"),
+        ("2001:DB8::5", "2001:db8::5"),
+        ("2001:0db8:0000:0000:0000:0000:0000:0005", "2001:db8::5"),
+        ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
+        ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"),
+        ("0:0:0:0:0:0:0:1", "::1"),
+        ("::", "::"),
+        ("fe80::", "fe80::"),
+        ("1::", "1::"),
+        ("::ffff:1.2.3.4", "::ffff:102:304"),
+        ("64:ff9b::192.0.2.33", "64:ff9b::c000:221"),
+        ("1:0:0:2:0:0:0:3", "1:0:0:2::3"),
+    ])
+    func parsesAndPrintsCanonicalText(input: String, canonical: String) throws {
+        let address = try #require(IPAddress(input))
+        #expect(address.description == canonical)
+        #expect(IPAddress(canonical) == address)
+    }
+
+    @Test(arguments: [
+        "", "1.2.3", "1.2.3.4.5", "01.2.3.4", "256.1.1.1", "1.2.3.-4", " 1.2.3.4", "1.2.3.4 ", "a.b.c.d",
+        ":::", "1:::2", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "fe80::1%eth0", "::1/128",
+        "[::1]", "1:2:3:4:5:6:7::8", "g::", "::1.2.3", ":1::", "1::2:",
+    ])
+    func rejectsInvalidText(_ input: String) {
+        #expect(IPAddress(input) == nil)
+    }
+
+    @Test func classifiesAddresses() throws {
+        func address(_ text: String) throws -> IPAddress { try #require(IPAddress(text)) }
+        #expect(try address("0.0.0.0").isUnspecified && address("::").isUnspecified)
+        #expect(try address("224.0.0.1").isMulticast && address("239.255.255.255").isMulticast && address("ff02::1").isMulticast)
+        #expect(try address("255.255.255.255").isBroadcast)
+        #expect(try address("127.0.0.2").isLoopback && address("::1").isLoopback)
+        #expect(try address("10.1.2.3").isPrivate && address("172.31.0.1").isPrivate && address("192.168.1.1").isPrivate && address("fd00::1").isPrivate)
+        #expect(try !address("172.32.0.1").isPrivate && !address("11.0.0.1").isPrivate)
+        #expect(try address("169.254.1.1").isLinkLocal && address("fe80::1").isLinkLocal && !address("fec0::1").isLinkLocal)
+        #expect(try address("::ffff:10.0.0.1").isIPv4Mapped && address("::ffff:10.0.0.1").unmapped == address("10.0.0.1"))
+    }
+
+    @Test func endpointTextRoundTrips() throws {
+        #expect(Endpoint("203.0.113.5:6881")?.description == "203.0.113.5:6881")
+        #expect(Endpoint("[2001:db8::5]:6881")?.description == "[2001:db8::5]:6881")
+        for bad in ["203.0.113.5", "203.0.113.5:0", "203.0.113.5:65536", "2001:db8::5:6881", "[2001:db8::5]6881", "x:1"] {
+            #expect(Endpoint(bad) == nil, "\(bad)")
+        }
+        let endpoints = [Endpoint("1.2.3.4:1")!, Endpoint("[::1]:65535")!]
+        #expect(Endpoint.decode(Endpoint.encode(endpoints)) == endpoints)
+        #expect(Endpoint.decode([4, 1, 2, 3]) == nil)
+    }
+}
