@@ -38,3 +38,19 @@ extension Sequence<UInt8> {
         return String(decoding: output, as: UTF8.self)
     }
 }
+
+extension PermID {
+    /// Recognises bytes that already have a canonical PermID layout (as the store holds them) without
+    /// any cryptographic check; `nil` for anything else. Use ``PublicKey/init(bytes:)`` for untrusted input.
+    public init?(canonicalLayout bytes: [UInt8]) {
+        if bytes.count == PermID.libnaclPrefix.count + 64, bytes.starts(with: PermID.libnaclPrefix) {
+            self.init(validatedBytes: bytes, keyType: .libnacl)
+        } else if bytes.count == SubjectPublicKeyInfo.ed25519Prefix.count + 32, bytes.starts(with: SubjectPublicKeyInfo.ed25519Prefix) {
+            self.init(validatedBytes: bytes, keyType: .ed25519)
+        } else if let curve = SubjectPublicKeyInfo.curve(ofCanonical: bytes) {
+            self.init(validatedBytes: bytes, keyType: .ec(curve))
+        } else {
+            return nil
+        }
+    }
+}

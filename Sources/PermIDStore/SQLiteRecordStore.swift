@@ -1,0 +1,316 @@
+import Foundation
+import PermIDKit
+import Synchronization
+
+/// How hard SQLite works to make a commit survive power loss.
+public enum SyncMode: String, Sendable, CaseIterable {
+    /// `synchronous=FULL`: every commit is on disk before it is acknowledged (the default).
+    case full
+    /// `synchronous=NORMAL`: in WAL mode commits survive a crash of permidd, but the last ones
+    /// may be lost if the machine loses power.
+    case normal
+}
+
+/// Why a store could not be opened.
+public enum StoreOpenError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The database file could not be opened, read or written.
+    case database(path: String, SQLiteError)
+    /// The schema could not be brought up to date.
+    case migration(MigrationError)
+
+    public var description: String {
+        switch self {
+        case .database(let path, let error):
+            switch error.primaryCode {
+            case 26: "\(path) is not a permid database (not an SQLite file, or corrupt)"
+            case 8: "\(path) is read-only: permidd needs to write the database and its directory"
+            case 14: "cannot open \(path): the file or its directory is missing or not accessible"
+            case 13: "the disk holding \(path) is full"
+            case 5, 6: "\(path) is locked by another process"
+            default: "cannot use \(path): \(error.message)"
+            }
+        case .migration(let error): error.description
+        }
+    }
+}
+
+/// The SQLite ``RecordStore``: one writer connection behind a group-commit queue, and a pool of
+/// read-only connections (WAL mode) for lookups, so reads never wait for a global lock.
+public final class SQLiteRecordStore: RecordStore {
+    private let writer: GroupCommitWriter
+    private let readers: ReadConnectionPool
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// - Parameters:
+    ///   - path: the SQLite file.
+    ///   - sync: the durability mode.
+    ///   - migrate: apply missing migrations; when `false`, a database that needs them is refused.
+    ///   - maxBatch: the most announcements committed in one transaction.
+    /// - Throws: ``StoreOpenError`` with a message fit for an operator.
+    public init(path: String, sync: SyncMode = .full, migrate: Bool = true, maxBatch: Int = 512) throws(StoreOpenError) {
+        self.path = path
+        let connection: SQLiteConnection
+        do {
+            connection = try SQLiteConnection(path: path, readOnly: false)
+            try connection.execute("PRAGMA journal_mode=WAL")
+            try connection.execute("PRAGMA synchronous=\(sync == .full ? "FULL" : "NORMAL")")
+        } catch {
+            throw .database(path: path, error)
+        }
+        do throws(MigrationError) {
+            let migrator = Migrator(migrations: Migration.embedded)
+            if migrate {
+                _ = try migrator.migrate(connection, now: Int64(Date().timeIntervalSince1970))
+            } else if try migrator.pending(connection) > 0 {
+                throw MigrationError.needsMigration
+            }
+        } catch {
+            throw .migration(error)
+        }
+        writer = GroupCommitWriter(connection: connection, maxBatch: maxBatch)
+        readers = ReadConnectionPool(path: path)
+    }
+
+    deinit { writer.close() }
+
+    /// Finishes queued writes and stops the writer. Later writes fail with a 503.
+    public func close() { writer.close() }
+
+    // MARK: - Writes
+
+    public func announce(_ record: SignedRecord) throws(DirectoryError) -> AnnounceOutcome {
+        do {
+            return try writer.perform { connection throws(SQLiteError) in try Self.apply(record, on: connection) }
+        } catch {
+            throw error.directoryError
+        }
+    }
+
+    /// Applies several records in one transaction, each under the sequence rule (used by import and
+    /// benchmark preloading). Returns each record's outcome in order.
+    public func announce(batch records: [SignedRecord]) throws(DirectoryError) -> [AnnounceOutcome] {
+        do {
+            return try writer.perform { connection throws(SQLiteError) in
+                var outcomes = [AnnounceOutcome]()
+                outcomes.reserveCapacity(records.count)
+                for record in records { outcomes.append(try Self.apply(record, on: connection)) }
+                return outcomes
+            }
+        } catch {
+            throw error.directoryError
+        }
+    }
+
+    /// The sequence rule: the upsert's WHERE clause writes only a strictly greater seq, and its
+    /// affected-row count decides accepted versus stale. Runs on the writer connection only.
+    private static func apply(_ record: SignedRecord, on connection: SQLiteConnection) throws(SQLiteError) -> AnnounceOutcome {
+        let previous = try connection.statement("SELECT seq, endpoints FROM records WHERE permid = ?")
+        try previous.bind(record.permID.bytes, at: 1)
+        var storedSeq: UInt64?
+        var oldEndpoints: [UInt8]?
+        if try previous.step() {
+            storedSeq = UInt64(previous.int64(0))
+            oldEndpoints = previous.blob(1)
+        }
+
+        let upsert = try connection.statement("""
+            INSERT INTO records (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT (permid) DO UPDATE SET
+                sig_alg = excluded.sig_alg, seq = excluded.seq, issued_at = excluded.issued_at,
+                expires_at = excluded.expires_at, endpoints = excluded.endpoints, signature = excluded.signature
+            WHERE excluded.seq > records.seq
+            """)
+        try upsert.bind(record.permID.bytes, at: 1)
+        try upsert.bind(Int64(record.scheme.code), at: 2)
+        try upsert.bind(Int64(record.seq), at: 3)
+        try upsert.bind(Int64(record.issuedAt), at: 4)
+        try upsert.bind(Int64(record.expiresAt), at: 5)
+        try upsert.bind(Endpoint.encode(record.endpoints), at: 6)
+        try upsert.bind(record.signature, at: 7)
+        try upsert.run()
+        guard connection.changes == 1 else { return .stale(storedSeq: storedSeq ?? 0) }
+
+        if let oldEndpoints, let old = Endpoint.decode(oldEndpoints) {
+            try deleteAddresses(old, of: record.permID.bytes, on: connection)
+        }
+        for endpoint in record.endpoints {
+            let insertAddress = try connection.statement("INSERT OR IGNORE INTO record_addresses (address, permid) VALUES (?, ?)")
+            try insertAddress.bind(endpoint.address.bytes, at: 1)
+            try insertAddress.bind(record.permID.bytes, at: 2)
+            try insertAddress.run()
+        }
+        return storedSeq == nil ? .created : .replaced
+    }
+
+    private static func deleteAddresses(_ endpoints: [Endpoint], of permID: [UInt8], on connection: SQLiteConnection) throws(SQLiteError) {
+        for endpoint in endpoints {
+            let delete = try connection.statement("DELETE FROM record_addresses WHERE address = ? AND permid = ?")
+            try delete.bind(endpoint.address.bytes, at: 1)
+            try delete.bind(permID, at: 2)
+            try delete.run()
+        }
+    }
+
+    public func sweep(now: UInt64, limit: Int) throws(DirectoryError) -> Int {
+        do {
+            return try writer.perform { connection throws(SQLiteError) in
+                let expired = try connection.statement(
+                    "SELECT permid, endpoints FROM records WHERE expires_at <= ? AND signature IS NOT NULL LIMIT ?")
+                try expired.bind(Int64(now), at: 1)
+                try expired.bind(Int64(limit), at: 2)
+                var rows = [([UInt8], [UInt8])]()
+                while try expired.step() { rows.append((expired.blob(0) ?? [], expired.blob(1) ?? [])) }
+                for (permID, endpoints) in rows {
+                    try Self.deleteAddresses(Endpoint.decode(endpoints) ?? [], of: permID, on: connection)
+                    let tombstone = try connection.statement(
+                        "UPDATE records SET endpoints = NULL, signature = NULL WHERE permid = ? AND expires_at <= ?")
+                    try tombstone.bind(permID, at: 1)
+                    try tombstone.bind(Int64(now), at: 2)
+                    try tombstone.run()
+                }
+                return rows.count
+            }
+        } catch {
+            throw error.directoryError
+        }
+    }
+
+    // MARK: - Reads
+
+    private static let columns = "permid, sig_alg, seq, issued_at, expires_at, endpoints, signature"
+
+    public func record(for permID: [UInt8], now: UInt64) throws(DirectoryError) -> SignedRecord? {
+        try read { connection throws(SQLiteError) in
+            let select = try connection.statement(
+                "SELECT \(Self.columns) FROM records WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL")
+            try select.bind(permID, at: 1)
+            try select.bind(Int64(now), at: 2)
+            return try select.step() ? Self.record(from: select) : nil
+        }
+    }
+
+    public func records(for permIDs: [[UInt8]], now: UInt64) throws(DirectoryError) -> [[UInt8]: SignedRecord] {
+        try read { connection throws(SQLiteError) in
+            var found = [[UInt8]: SignedRecord]()
+            for permID in permIDs where found[permID] == nil {
+                let select = try connection.statement(
+                    "SELECT \(Self.columns) FROM records WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL")
+                try select.bind(permID, at: 1)
+                try select.bind(Int64(now), at: 2)
+                if try select.step(), let record = Self.record(from: select) { found[permID] = record }
+            }
+            return found
+        }
+    }
+
+    public func list(after cursor: [UInt8]?, address: IPAddress?, limit: Int, now: UInt64) throws(DirectoryError) -> RecordPage {
+        try read { connection throws(SQLiteError) in
+            let select: SQLiteStatement
+            if let address {
+                select = try connection.statement("""
+                    SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature
+                    FROM record_addresses a JOIN records r ON r.permid = a.permid
+                    WHERE a.address = ?1 AND a.permid > ?2 AND r.expires_at > ?3 AND r.signature IS NOT NULL
+                    ORDER BY a.permid LIMIT ?4
+                    """)
+                try select.bind(address.bytes, at: 1)
+            } else {
+                select = try connection.statement("""
+                    SELECT \(Self.columns) FROM records
+                    WHERE permid > ?2 AND expires_at > ?3 AND signature IS NOT NULL
+                    ORDER BY permid LIMIT ?4
+                    """)
+            }
+            try select.bind(cursor ?? [], at: 2)
+            try select.bind(Int64(now), at: 3)
+            try select.bind(Int64(limit + 1), at: 4)
+            var records = [SignedRecord]()
+            while try select.step() {
+                if let record = Self.record(from: select) { records.append(record) }
+            }
+            let more = records.count > limit
+            if more { records.removeLast(records.count - limit) }
+            return RecordPage(records: records, nextCursor: more ? records.last?.permID.bytes : nil)
+        }
+    }
+
+    public func counts(now: UInt64) throws(DirectoryError) -> StoreCounts {
+        try read { connection throws(SQLiteError) in
+            let select = try connection.statement("""
+                SELECT count(*),
+                       coalesce(sum(signature IS NOT NULL AND expires_at > ?1), 0),
+                       coalesce(sum(signature IS NOT NULL AND expires_at > ?1 AND length(endpoints) = 0), 0)
+                FROM records
+                """)
+            try select.bind(Int64(now), at: 1)
+            _ = try select.step()
+            return StoreCounts(records: Int(select.int64(0)), live: Int(select.int64(1)), withdrawn: Int(select.int64(2)))
+        }
+    }
+
+    public func checkHealth() throws(DirectoryError) {
+        try read { connection throws(SQLiteError) in
+            let select = try connection.statement("SELECT count(*) FROM schema_migrations")
+            _ = try select.step()
+        }
+    }
+
+    /// The database's size in bytes (page count × page size).
+    public func databaseSize() throws(DirectoryError) -> Int {
+        try read { connection throws(SQLiteError) in
+            let select = try connection.statement(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+            _ = try select.step()
+            return Int(select.int64(0))
+        }
+    }
+
+    /// Copies the database to `destination` with SQLite's online backup API, while others keep using it.
+    public func backup(to destination: String) throws(DirectoryError) {
+        try read { connection throws(SQLiteError) in try connection.backup(to: destination) }
+    }
+
+    private func read<T>(_ body: (SQLiteConnection) throws(SQLiteError) -> T) throws(DirectoryError) -> T {
+        do {
+            return try readers.withConnection(body)
+        } catch {
+            throw error.directoryError
+        }
+    }
+
+    /// A record from the current row, in the column order of ``columns``.
+    private static func record(from row: SQLiteStatement) -> SignedRecord? {
+        guard let permIDBytes = row.blob(0), let permID = PermID(canonicalLayout: permIDBytes),
+              let scheme = SignatureScheme(code: UInt8(truncatingIfNeeded: row.int64(1))),
+              let endpointBytes = row.blob(5), let endpoints = Endpoint.decode(endpointBytes),
+              let signature = row.blob(6)
+        else { return nil }
+        return SignedRecord(
+            permID: permID, scheme: scheme, seq: UInt64(row.int64(2)), issuedAt: UInt64(row.int64(3)),
+            expiresAt: UInt64(row.int64(4)), endpoints: endpoints, signature: signature)
+    }
+}
+
+/// Read-only connections handed to one thread at a time; opened on demand, kept for reuse.
+final class ReadConnectionPool: Sendable {
+    private let path: String
+    private let idle = Mutex<[SQLiteConnection]>([])
+
+    init(path: String) { self.path = path }
+
+    /// Runs `body` with a connection no other thread is using.
+    func withConnection<T>(_ body: (SQLiteConnection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        let connection: SQLiteConnection
+        if let reused = idle.withLock({ $0.popLast() }) {
+            connection = reused
+        } else {
+            connection = try SQLiteConnection(path: path, readOnly: true)
+        }
+        defer { idle.withLock { $0.append(connection) } }
+        return try body(connection)
+    }
+}
