@@ -84,7 +84,12 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "PermIDKitTests", dependencies: ["PermIDKit"]),
-        .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit"]),
+        .executableTarget(
+            name: "store-crash-writer",
+            dependencies: ["PermIDStore", "PermIDKit"],
+            path: "Tests/StoreCrashWriter"
+        ),
+        .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit", "store-crash-writer"]),
         .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit"]),
     ],
     swiftLanguageModes: [.v6]

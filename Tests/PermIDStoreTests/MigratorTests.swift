@@ -1,0 +1,100 @@
+import Foundation
+import PermIDKit
+import Testing
+@testable import PermIDStore
+
+@Suite struct MigratorTests {
+    private func database() -> String { StoreFixtures.temporaryDirectory() + "/permid.sqlite" }
+
+    @Test func embeddedMigrationsMatchTheFilesInMigrations() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Migrations")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(Migration.embedded.map(\.name) == files)
+        for migration in Migration.embedded {
+            let text = try String(contentsOf: directory.appendingPathComponent(migration.name), encoding: .utf8)
+            #expect(migration.sql == text)
+        }
+        #expect(Migration.embedded.first?.version == 1)
+    }
+
+    @Test func appliesOnceAndRecordsVersionNameAndChecksum() throws {
+        let path = database()
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        let migrator = Migrator(migrations: Migration.embedded)
+        #expect(try migrator.migrate(connection, now: 1).count == Migration.embedded.count)
+        #expect(try migrator.migrate(connection, now: 2).isEmpty)
+        let rows = try connection.statement("SELECT version, name, sha256, applied_at FROM schema_migrations")
+        #expect(try rows.step())
+        #expect(rows.int64(0) == 1 && rows.text(1) == "0001_initial.sql" && rows.text(2) == Migration.embedded[0].checksum && rows.int64(3) == 1)
+    }
+
+    @Test func refusesAChangedMigration() throws {
+        let path = database()
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        _ = try Migrator(migrations: Migration.embedded).migrate(connection, now: 1)
+        try connection.execute("UPDATE schema_migrations SET sha256 = 'changed' WHERE version = 1")
+        #expect(throws: MigrationError.checksumMismatch(version: 1, name: "0001_initial.sql")) {
+            try Migrator(migrations: Migration.embedded).migrate(connection, now: 2)
+        }
+        #expect(throws: StoreOpenError.self) { try SQLiteRecordStore(path: path) }
+    }
+
+    @Test func refusesADatabaseFromANewerBinary() throws {
+        let path = database()
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        _ = try Migrator(migrations: Migration.embedded).migrate(connection, now: 1)
+        try connection.execute("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 'x', 1)")
+        do {
+            _ = try SQLiteRecordStore(path: path)
+            Issue.record("opened a database from a newer binary")
+        } catch {
+            #expect(error == .migration(.databaseNewer(databaseVersion: 999, binaryVersion: Migration.embedded.count)))
+            #expect(error.description.contains("newer permidd"))
+        }
+    }
+
+    @Test func withoutMigrateAnOutdatedDatabaseIsRefused() throws {
+        #expect(throws: StoreOpenError.migration(.needsMigration)) { try SQLiteRecordStore(path: database(), migrate: false) }
+    }
+}
+
+@Suite struct StoreFaultTests {
+    @Test func aGarbageFileGivesOneClearError() throws {
+        let path = StoreFixtures.temporaryDirectory() + "/garbage.sqlite"
+        let garbage = Data((0..<8192).map { _ in UInt8.random(in: 0...255) })
+        try garbage.write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try SQLiteRecordStore(path: path)
+            Issue.record("opened garbage")
+        } catch {
+            #expect(error.description == "\(path) is not a permid database (not an SQLite file, or corrupt)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage, "the file was changed")
+    }
+
+    @Test func aMissingDirectoryGivesOneClearError() {
+        let path = "/nonexistent-\(UUID().uuidString)/permid.sqlite"
+        #expect(throws: StoreOpenError.self) { try SQLiteRecordStore(path: path) }
+        do { _ = try SQLiteRecordStore(path: path) } catch {
+            #expect(error.description.hasPrefix("cannot open \(path)"))
+        }
+    }
+
+    @Test func aClosedStoreAnswers503() throws {
+        let store = try StoreFixtures.store()
+        store.close()
+        #expect(throws: DirectoryError.self) { try store.announce(StoreFixtures.record(try PrivateKey.generate(.ed25519), seq: 1)) }
+    }
+
+    @Test func backupCopiesALiveDatabase() throws {
+        let store = try StoreFixtures.store()
+        let key = try PrivateKey.generate(.ed25519)
+        let record = StoreFixtures.record(key, seq: 2)
+        _ = try store.announce(record)
+        let copy = StoreFixtures.temporaryDirectory() + "/backup.sqlite"
+        try store.backup(to: copy)
+        let restored = try SQLiteRecordStore(path: copy)
+        #expect(try restored.record(for: key.permID.bytes, now: StoreFixtures.now) == record)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import PermIDKit
+import Synchronization
+import Testing
+@testable import PermIDStore
+
+@Suite struct SQLiteRecordStoreTests {
+    let key = try! PrivateKey.generate(.ed25519)
+    let now = StoreFixtures.now
+
+    @Test func sequenceRuleCreatesReplacesAndRefusesStale() throws {
+        let store = try StoreFixtures.store()
+        #expect(try store.announce(StoreFixtures.record(key, seq: 5)) == .created)
+        #expect(try store.announce(StoreFixtures.record(key, seq: 5)) == .stale(storedSeq: 5))
+        #expect(try store.announce(StoreFixtures.record(key, seq: 4)) == .stale(storedSeq: 5))
+        let newer = StoreFixtures.record(key, seq: 6, endpoints: ["198.51.100.7:1", "[2001:db8::1]:2"])
+        #expect(try store.announce(newer) == .replaced)
+        #expect(try store.record(for: key.permID.bytes, now: now) == newer)
+    }
+
+    @Test func servedRecordIsByteForByteWhatWasSignedAndVerifies() throws {
+        let store = try StoreFixtures.store()
+        let record = StoreFixtures.record(key, seq: 9, endpoints: ["203.0.113.5:6881", "[2001:db8::5]:6881"])
+        _ = try store.announce(record)
+        let served = try #require(try store.record(for: key.permID.bytes, now: now))
+        #expect(served.message == record.message && served.signature == record.signature)
+        let validated = try RecordValidator().validateRecord(json: served.json, now: now, freshness: .resolving)
+        #expect(validated == record)
+    }
+
+    @Test func expiredRecordsAreNeverServedAndTombstonesBlockReplays() throws {
+        let store = try StoreFixtures.store()
+        let record = StoreFixtures.record(key, seq: 3, expiresAt: now + 10)
+        _ = try store.announce(record)
+        #expect(try store.record(for: key.permID.bytes, now: now + 9) == record)
+        #expect(try store.record(for: key.permID.bytes, now: now + 10) == nil, "expired at now == expires_at, before any sweep")
+        #expect(try store.list(after: nil, address: nil, limit: 10, now: now + 10).records.isEmpty)
+        #expect(try store.sweep(now: now + 10, limit: 100) == 1)
+        #expect(try store.sweep(now: now + 10, limit: 100) == 0)
+        #expect(try store.counts(now: now + 10) == StoreCounts(records: 1, live: 0, withdrawn: 0))
+        #expect(try store.announce(StoreFixtures.record(key, seq: 3)) == .stale(storedSeq: 3), "a replay after the purge is refused")
+        #expect(try store.announce(StoreFixtures.record(key, seq: 2)) == .stale(storedSeq: 3))
+        #expect(try store.list(after: nil, address: IPAddress("203.0.113.5"), limit: 10, now: now).records.isEmpty)
+        #expect(try store.announce(StoreFixtures.record(key, seq: 4)) == .replaced)
+    }
+
+    @Test func sweepWorksInBoundedBatches() throws {
+        let store = try StoreFixtures.store()
+        let keys = try (0..<25).map { _ in try PrivateKey.generate(.ed25519) }
+        _ = try store.announce(batch: keys.map { StoreFixtures.record($0, seq: 1, expiresAt: now + 5) })
+        #expect(try store.sweep(now: now + 5, limit: 10) == 10)
+        #expect(try store.sweep(now: now + 5, limit: 10) == 10)
+        #expect(try store.sweep(now: now + 5, limit: 10) == 5)
+        #expect(try store.counts(now: now) == StoreCounts(records: 25, live: 0, withdrawn: 0))
+    }
+
+    @Test func listsWithKeysetPaginationAndAddressFilter() throws {
+        let store = try StoreFixtures.store()
+        var records = [SignedRecord]()
+        for index in 0..<2_500 {
+            let key = try PrivateKey.generate(.ed25519)
+            let address = index % 10 == 0 ? "198.51.100.1" : "203.0.113.\(index % 200 + 1)"
+            records.append(StoreFixtures.record(key, seq: 1, endpoints: ["\(address):\(1000 + index)"]))
+        }
+        records[7] = StoreFixtures.record(try PrivateKey.generate(.ed25519), seq: 1, endpoints: [])
+        _ = try store.announce(batch: records)
+
+        var seen = [[UInt8]]()
+        var cursor: [UInt8]?
+        var pages = 0
+        repeat {
+            let page = try store.list(after: cursor, address: nil, limit: 1_000, now: now)
+            seen += page.records.map(\.permID.bytes)
+            cursor = page.nextCursor
+            pages += 1
+        } while cursor != nil
+        #expect(pages == 3)
+        #expect(seen.count == 2_500 && Set(seen).count == 2_500)
+        #expect(seen == seen.sorted { $0.lexicographicallyPrecedes($1) })
+
+        let filtered = try store.list(after: nil, address: IPAddress("198.51.100.1"), limit: 1_000, now: now)
+        #expect(filtered.records.count == 250 && filtered.nextCursor == nil)
+        #expect(filtered.records.allSatisfy { $0.endpoints.first?.address == IPAddress("198.51.100.1") })
+        #expect(try store.counts(now: now) == StoreCounts(records: 2_500, live: 2_500, withdrawn: 1))
+    }
+
+    @Test func batchLookupReturnsOnlyLiveKnownRecords() throws {
+        let store = try StoreFixtures.store()
+        let other = try PrivateKey.generate(.ec(.p256))
+        _ = try store.announce(StoreFixtures.record(key, seq: 1))
+        let found = try store.records(for: [key.permID.bytes, other.permID.bytes, key.permID.bytes], now: now)
+        #expect(Array(found.keys) == [key.permID.bytes])
+    }
+
+    /// 64 threads announce seq 1…N for one PermID in random order. The stored seq must be the maximum,
+    /// and no accepted announcement may have been acknowledged before a lower one was submitted.
+    @Test func sixtyFourRacingAnnouncersKeepTheHighestSeq() throws {
+        let store = try StoreFixtures.store(sync: .normal)
+        let total: UInt64 = 640
+        let records = (1...total).map { StoreFixtures.record(key, seq: $0) }.shuffled()
+        struct Ack { let seq: UInt64; let submitted: ContinuousClock.Instant; let acknowledged: ContinuousClock.Instant; let accepted: Bool }
+        let acks = Mutex<[Ack]>([])
+        let clock = ContinuousClock()
+        DispatchQueue.concurrentPerform(iterations: 64) { thread in
+            for record in records[(thread * 10)..<(thread * 10 + 10)] {
+                let submitted = clock.now
+                var accepted = true
+                if case .stale(let stored) = try! store.announce(record) {
+                    accepted = false
+                    #expect(stored >= record.seq)
+                }
+                let ack = Ack(seq: record.seq, submitted: submitted, acknowledged: clock.now, accepted: accepted)
+                acks.withLock { $0.append(ack) }
+            }
+        }
+        #expect(try store.record(for: key.permID.bytes, now: now)?.seq == total)
+        let all = acks.withLock { $0 }
+        #expect(all.count == Int(total))
+        let accepted = all.filter(\.accepted)
+        for higher in accepted {
+            for lower in accepted where lower.seq < higher.seq {
+                #expect(!(higher.acknowledged < lower.submitted), "seq \(lower.seq) accepted after \(higher.seq) was acknowledged")
+            }
+        }
+        #expect(Set(accepted.map(\.seq)).count == accepted.count)
+    }
+}
