@@ -38,11 +38,11 @@ let package = Package(
 
         // MARK: permid
         .target(name: "PermIDKit", dependencies: ["CCrypto"]),
-        .executableTarget(name: "embed-migrations"),
+        .executableTarget(name: "embed-files"),
         .plugin(
-            name: "EmbedMigrations",
+            name: "EmbedFiles",
             capability: .buildTool(),
-            dependencies: ["embed-migrations"]
+            dependencies: ["embed-files"]
         ),
         .target(
             name: "PermIDStore",
@@ -50,7 +50,7 @@ let package = Package(
                 "PermIDKit", "CSQLite", "CShims",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            plugins: ["EmbedMigrations"]
+            plugins: ["EmbedFiles"]
         ),
         .target(
             name: "PermIDServer",
@@ -59,7 +59,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            plugins: ["EmbedFiles"]
         ),
         .executableTarget(
             name: "permidd",

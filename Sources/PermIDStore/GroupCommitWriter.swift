@@ -11,7 +11,7 @@ final class GroupCommitWriter: Sendable {
 
     private struct Pending {
         let job: Job
-        let done: Completion
+        let done: @Sendable (SQLiteError?) -> Void
     }
 
     private struct State {
@@ -34,17 +34,25 @@ final class GroupCommitWriter: Sendable {
         thread.start()
     }
 
-    /// Queues `job` and blocks until its batch has committed (or failed).
-    func perform(_ job: @escaping Job) throws(SQLiteError) {
-        let done = Completion()
+    /// Queues `job`; `done` is called on the writer thread once its batch has committed (`nil`) or failed.
+    func submit(_ job: @escaping Job, done: @escaping @Sendable (SQLiteError?) -> Void) {
         let accepted = state.withLock { state in
             guard !state.closed else { return false }
             state.queue.append(Pending(job: job, done: done))
             return true
         }
-        guard accepted else { throw SQLiteError(code: 21, message: "the store is closed") }
+        guard accepted else {
+            done(SQLiteError(code: 21, message: "the store is closed"))
+            return
+        }
         wake.signal()
-        try done.wait()
+    }
+
+    /// Queues `job` and blocks until its batch has committed (or failed).
+    func perform(_ job: @escaping Job) throws(SQLiteError) {
+        let completion = Completion()
+        submit(job) { completion.finish($0) }
+        try completion.wait()
     }
 
     /// Queues `job`, blocks until its batch has committed, and returns what the job returned.
@@ -93,7 +101,7 @@ final class GroupCommitWriter: Sendable {
         } catch {
             outcome = error
         }
-        for pending in batch { pending.done.finish(outcome) }
+        for pending in batch { pending.done(outcome) }
     }
 }
 

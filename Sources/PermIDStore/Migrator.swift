@@ -2,7 +2,7 @@ import Foundation
 import PermIDKit
 
 /// One versioned schema change: a file `NNNN_name.sql` of the top-level `Migrations/` directory,
-/// compiled into the binary by the EmbedMigrations build plugin.
+/// compiled into the binary by the EmbedFiles build plugin.
 public struct Migration: Hashable, Sendable {
     /// The number before the first underscore of the file name.
     public let version: Int
@@ -17,7 +17,7 @@ public struct Migration: Hashable, Sendable {
     /// The migrations this binary carries, in version order.
     public static let embedded: [Migration] = embeddedMigrations.compactMap { entry in
         guard let version = Int(entry.name.prefix { $0 != "_" }) else { return nil }
-        return Migration(version: version, name: entry.name, sql: entry.sql)
+        return Migration(version: version, name: entry.name, sql: entry.text)
     }.sorted { $0.version < $1.version }
 }
 

@@ -81,11 +81,16 @@ public final class SQLiteRecordStore: RecordStore {
 
     // MARK: - Writes
 
-    public func announce(_ record: SignedRecord) throws(DirectoryError) -> AnnounceOutcome {
-        do {
-            return try writer.perform { connection throws(SQLiteError) in try Self.apply(record, on: connection) }
-        } catch {
-            throw error.directoryError
+    public func announce(_ record: SignedRecord, completion: @escaping @Sendable (Result<AnnounceOutcome, DirectoryError>) -> Void) {
+        let outcome = OutcomeSlot()
+        writer.submit({ connection throws(SQLiteError) in outcome.value = try Self.apply(record, on: connection) }) { error in
+            if let error {
+                completion(.failure(error.directoryError))
+            } else if let value = outcome.value {
+                completion(.success(value))
+            } else {
+                completion(.failure(.internalError))
+            }
         }
     }
 
@@ -313,4 +318,11 @@ final class ReadConnectionPool: Sendable {
         defer { idle.withLock { $0.append(connection) } }
         return try body(connection)
     }
+}
+
+/// An announcement's outcome, set by its job on the writer thread and read by the same thread's
+/// commit callback.
+private final class OutcomeSlot: @unchecked Sendable {
+    // @unchecked Sendable: written and read only on the writer thread, job first, callback after.
+    var value: AnnounceOutcome?
 }

@@ -1,7 +1,39 @@
 #ifndef PERMID_CSHIMS_H
 #define PERMID_CSHIMS_H
+// Prefixed C wrappers for the parts of SQLite and libmicrohttpd that Swift cannot import:
+// variadic functions and function-like or casting macros. No protocol logic lives here.
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sqlite3.h>
+#include <microhttpd.h>
+
 /// SQLITE_TRANSIENT is a macro casting -1 to a function pointer, which Swift cannot import.
 /// Binding with it makes SQLite copy the buffer before the call returns.
 sqlite3_destructor_type permid_sqlite_transient(void);
+
+/// The options permidd starts a libmicrohttpd daemon with; MHD_start_daemon itself is variadic.
+struct permid_mhd_options {
+    unsigned int flags;                 // MHD_USE_* flags
+    const struct sockaddr *address;     // where to listen (IPv4 or IPv6, port included)
+    unsigned int thread_pool_size;      // worker threads, each with its own epoll set
+    unsigned int connection_limit;      // open connections at most
+    unsigned int per_ip_connection_limit; // 0 for none
+    unsigned int connection_timeout;    // seconds of inactivity before a connection is closed
+    size_t connection_memory_limit;     // bytes per connection for headers and buffers
+    unsigned int listen_backlog;        // listen(2) backlog
+};
+
+/// Starts a daemon with the given options, an access handler and a request-completed callback
+/// (MHD_start_daemon is variadic). Returns NULL on failure (for example, the address is in use).
+struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options,
+                                    MHD_AccessHandlerCallback handler, void *handler_context,
+                                    MHD_RequestCompletedCallback completed, void *completed_context);
+
+/// The port a daemon is bound to, useful when it was started on port 0 (MHD_get_daemon_info is variadic).
+uint16_t permid_mhd_bound_port(struct MHD_Daemon *daemon);
+
+/// Copies the connection's peer address into `address` (4 or 16 bytes) and its port into `port`.
+/// Returns 4 or 6 for the family, 0 if unknown (MHD_get_connection_info is variadic).
+int permid_mhd_client_address(struct MHD_Connection *connection, uint8_t address[16], uint16_t *port);
+
 #endif
