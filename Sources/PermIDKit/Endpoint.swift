@@ -16,8 +16,14 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         address.family == 4 ? "\(address):\(port)" : "[\(address)]:\(port)"
     }
 
-    /// Parses `IP:PORT` or `[IPv6]:PORT`.
+    /// Parses `IP:PORT` or `[IPv6]:PORT` with a port from 1 to 65535.
     public init?(_ text: some StringProtocol) {
+        guard let (address, port) = Self.parseHostPort(text), port > 0 else { return nil }
+        self.init(address: address, port: port)
+    }
+
+    /// Parses `IP:PORT` or `[IPv6]:PORT`, allowing port 0 (as a listen address does).
+    public static func parseHostPort(_ text: some StringProtocol) -> (IPAddress, UInt16)? {
         let text = String(text)
         let host: Substring, portText: Substring
         if text.hasPrefix("[") {
@@ -30,9 +36,8 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }
-        guard let address = IPAddress(host), let port = UInt16(portText), port > 0,
-              portText.allSatisfy(\.isASCII) else { return nil }
-        self.init(address: address, port: port)
+        guard let address = IPAddress(host), portText.allSatisfy(\.isASCII), let port = UInt16(portText) else { return nil }
+        return (address, port)
     }
 
     /// The bytes of this endpoint in the signed message: family, address, port.

@@ -18,12 +18,15 @@ public struct StoreCounts: Hashable, Sendable {
     public var live: Int
     /// Live records with no endpoints.
     public var withdrawn: Int
+    /// Bytes the backend uses to hold them.
+    public var storageBytes: Int
 
     /// Makes a set of counts.
-    public init(records: Int, live: Int, withdrawn: Int) {
+    public init(records: Int, live: Int, withdrawn: Int, storageBytes: Int) {
         self.records = records
         self.live = live
         self.withdrawn = withdrawn
+        self.storageBytes = storageBytes
     }
 }
 
@@ -59,7 +62,7 @@ public protocol RecordStore: Sendable {
     /// Up to `limit` live records with PermID after `cursor`, optionally only those with an endpoint at `address`.
     func list(after cursor: [UInt8]?, address: IPAddress?, limit: Int, now: UInt64) throws(DirectoryError) -> RecordPage
 
-    /// Counts of records, live records and withdrawals at `now`.
+    /// Counts of records, live records and withdrawals at `now`, and the storage they take.
     func counts(now: UInt64) throws(DirectoryError) -> StoreCounts
 
     /// Turns up to `limit` records expired at `now` into tombstones (keeping their `seq`); returns how many.

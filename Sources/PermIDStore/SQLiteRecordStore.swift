@@ -248,12 +248,15 @@ public final class SQLiteRecordStore: RecordStore {
             let select = try connection.statement("""
                 SELECT count(*),
                        coalesce(sum(signature IS NOT NULL AND expires_at > ?1), 0),
-                       coalesce(sum(signature IS NOT NULL AND expires_at > ?1 AND length(endpoints) = 0), 0)
+                       coalesce(sum(signature IS NOT NULL AND expires_at > ?1 AND length(endpoints) = 0), 0),
+                       (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())
                 FROM records
                 """)
             try select.bind(Int64(now), at: 1)
             _ = try select.step()
-            return StoreCounts(records: Int(select.int64(0)), live: Int(select.int64(1)), withdrawn: Int(select.int64(2)))
+            return StoreCounts(
+                records: Int(select.int64(0)), live: Int(select.int64(1)), withdrawn: Int(select.int64(2)),
+                storageBytes: Int(select.int64(3)))
         }
     }
 
@@ -261,16 +264,6 @@ public final class SQLiteRecordStore: RecordStore {
         try read { connection throws(SQLiteError) in
             let select = try connection.statement("SELECT count(*) FROM schema_migrations")
             _ = try select.step()
-        }
-    }
-
-    /// The database's size in bytes (page count × page size).
-    public func databaseSize() throws(DirectoryError) -> Int {
-        try read { connection throws(SQLiteError) in
-            let select = try connection.statement(
-                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
-            _ = try select.step()
-            return Int(select.int64(0))
         }
     }
 

@@ -1,0 +1,49 @@
+import Foundation
+import PermIDKit
+
+/// Rate limits applied by the directory (PROTOCOL-v1 §4.5).
+public struct RateLimits: Hashable, Sendable {
+    /// Requests per second allowed per source address, sustained.
+    public var sourceRate: Double
+    /// Requests a source address may send at once.
+    public var sourceBurst: Double
+    /// Authentic announcements per second allowed per PermID, sustained.
+    public var permIDRate: Double
+    /// Authentic announcements a PermID may make at once.
+    public var permIDBurst: Double
+
+    /// The defaults: 200 requests/s per source (burst 1,000); 2 announcements/s per PermID (burst 128).
+    public static let defaults = RateLimits(sourceRate: 200, sourceBurst: 1_000, permIDRate: 2, permIDBurst: 128)
+
+    /// Makes limits.
+    public init(sourceRate: Double, sourceBurst: Double, permIDRate: Double, permIDBurst: Double) {
+        self.sourceRate = sourceRate
+        self.sourceBurst = sourceBurst
+        self.permIDRate = permIDRate
+        self.permIDBurst = permIDBurst
+    }
+}
+
+/// Everything that decides how the directory answers, apart from where it listens.
+public struct DirectoryConfiguration: Sendable {
+    /// Which endpoints an announcement may name.
+    public var endpointPolicy: EndpointPolicy = .source
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` headers are believed.
+    public var trustedProxies: [CIDR] = []
+    /// Rate limits, or `nil` for none (benchmarks).
+    public var rateLimits: RateLimits? = .defaults
+    /// Clock skew and maximum TTL.
+    public var validator = RecordValidator()
+    /// The largest announcement body in bytes.
+    public var announcementBodyLimit = 4 * 1024
+    /// The largest lookup body in bytes.
+    public var lookupBodyLimit = 128 * 1024
+    /// The most PermIDs in one lookup.
+    public var lookupLimit = 1_000
+    /// The server's clock in Unix seconds; replaceable in tests.
+    public var clock: @Sendable () -> UInt64 = { UInt64(Date.now.timeIntervalSince1970) }
+
+    /// Makes the default configuration.
+    public init() {}
+}
+

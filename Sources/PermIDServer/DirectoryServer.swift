@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+import Logging
+import PermIDKit
+
+/// A running directory: one ``HTTPDaemon`` per listen address serving a ``DirectoryService``, and a
+/// sweeper thread that turns expired records into tombstones in bounded batches.
+public final class DirectoryServer: Sendable {
+    /// The daemons, one per listen address.
+    public let daemons: [HTTPDaemon]
+    /// The service answering requests.
+    public let service: DirectoryService
+    private let store: any RecordStore
+    private let clock: @Sendable () -> UInt64
+    private let stopSweeper = DispatchSemaphore(value: 0)
+    private let sweeperStopped = DispatchSemaphore(value: 0)
+    private let logger: Logger
+
+    /// Starts listening on every address and starts the sweeper.
+    ///
+    /// - Parameters:
+    ///   - store: the records.
+    ///   - configuration: how requests are answered.
+    ///   - listen: addresses and ports (port 0 picks a free one; see ``boundEndpoints``).
+    ///   - options: libmicrohttpd options shared by every daemon.
+    ///   - sweepInterval: how often expired records are swept.
+    ///   - logger: where request and lifecycle lines go.
+    /// - Throws: ``DaemonStartError`` if an address cannot be bound; daemons already started are stopped.
+    public init(
+        store: any RecordStore, configuration: DirectoryConfiguration, listen: [(IPAddress, UInt16)],
+        options: DaemonOptions, sweepInterval: Duration = .seconds(60), logger: Logger
+    ) throws(DaemonStartError) {
+        let service = DirectoryService(store: store, configuration: configuration, logger: logger)
+        var daemons = [HTTPDaemon]()
+        for (address, port) in listen {
+            daemons.append(try HTTPDaemon(address: address, port: port, options: options, handler: service))
+        }
+        self.daemons = daemons
+        self.service = service
+        self.store = store
+        self.clock = configuration.clock
+        self.logger = logger
+        let thread = Thread { [self] in sweepUntilStopped(every: sweepInterval) }
+        thread.name = "permid-sweeper"
+        thread.start()
+    }
+
+    /// The bound `HOST:PORT` of every daemon.
+    public var boundEndpoints: [String] { daemons.map(\.boundEndpoint) }
+
+    /// Stops accepting connections, lets requests in flight finish for up to `grace`, then stops
+    /// the daemons and the sweeper. The store stays open; the caller closes it.
+    public func shutdown(grace: Duration = .seconds(10)) {
+        for daemon in daemons { daemon.quiesce() }
+        let deadline = ContinuousClock.now + grace
+        while daemons.contains(where: { $0.requestsInFlight > 0 }) && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        for daemon in daemons { daemon.stop() }
+        stopSweeper.signal()
+        sweeperStopped.wait()
+    }
+
+    /// Sweeps one round now: batches of 1,000 until fewer remain. Returns how many were swept.
+    @discardableResult
+    public func sweep() -> Int {
+        var total = 0
+        while true {
+            do {
+                let swept = try store.sweep(now: clock(), limit: 1_000)
+                total += swept
+                if swept < 1_000 { return total }
+            } catch {
+                logger.warning("sweep failed", metadata: ["error": .string(error.detail)])
+                return total
+            }
+        }
+    }
+
+    private func sweepUntilStopped(every interval: Duration) {
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        while stopSweeper.wait(timeout: .now() + seconds) == .timedOut {
+            let swept = sweep()
+            if swept > 0 { logger.info("swept expired records", metadata: ["count": .stringConvertible(swept)]) }
+        }
+        sweeperStopped.signal()
+    }
+}

@@ -1,0 +1,324 @@
+import Foundation
+import Logging
+import PermIDKit
+import Synchronization
+
+/// The directory's HTTP API (PROTOCOL-v1 §5): routes requests to handlers, applies the rules of §4
+/// in order, and turns every ``DirectoryError`` into problem+json in one place.
+public final class DirectoryService: HTTPHandler {
+    private let store: any RecordStore
+    private let configuration: DirectoryConfiguration
+    private let resolver: SourceAddressResolver
+    private let sourceLimiter: TokenBucketLimiter?
+    private let permIDLimiter: TokenBucketLimiter?
+    private let logger: Logger
+    /// Counters and histograms, also served at `/metrics`.
+    public let metrics: ServerMetrics
+    private let announcements = Mutex(AnnouncementCounts())
+    private let started = ContinuousClock.now
+
+    /// Accepted and rejected announcements since start, by problem slug.
+    struct AnnouncementCounts {
+        var accepted = 0
+        var rejected: [String: Int] = [:]
+    }
+
+    /// Makes the service over `store`.
+    public init(store: any RecordStore, configuration: DirectoryConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
+        self.store = store
+        self.configuration = configuration
+        self.resolver = SourceAddressResolver(trustedProxies: configuration.trustedProxies)
+        self.sourceLimiter = configuration.rateLimits.map { TokenBucketLimiter(rate: $0.sourceRate, burst: $0.sourceBurst) }
+        self.permIDLimiter = configuration.rateLimits.map { TokenBucketLimiter(rate: $0.permIDRate, burst: $0.permIDBurst) }
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    // MARK: - HTTPHandler
+
+    public func bodyLimit(method: String, path: String) -> Int {
+        switch Route(path: path) {
+        case .lookup: configuration.lookupBodyLimit
+        default: configuration.announcementBodyLimit
+        }
+    }
+
+    public func handle(_ request: HTTPRequest) -> HandlerResult {
+        let route = Route(path: request.path)
+        do {
+            return try dispatch(request, route)
+        } catch {
+            if route.isAnnouncement(request.method) { countRejection(error) }
+            return .respond(.problem(error))
+        }
+    }
+
+    public func completed(_ request: HTTPRequest?, method: String, path: String, status: Int, duration: Duration) {
+        let route = Route(path: path).template
+        metrics.recordRequest(route: route, method: method, status: status, duration: duration)
+        logger.info("request", metadata: [
+            "method": .string(method), "route": .string(route), "status": .stringConvertible(status),
+            "duration_ms": .string(String(format: "%.3f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
+            "source": .string(request.map { resolver.source(of: $0).address.description } ?? "-"),
+        ])
+    }
+
+    // MARK: - Routing
+
+    private func dispatch(_ request: HTTPRequest, _ route: Route) throws(DirectoryError) -> HandlerResult {
+        guard route != .unknown else { throw .notFound("no resource at \(request.path)") }
+        let method = request.method == "HEAD" ? "GET" : request.method
+        guard route.allowedMethods.contains(request.method) else { throw .methodNotAllowed(allowed: route.allowedMethods) }
+        if route.isV1 { try limitSource(request) }
+        switch (route, method) {
+        case (.peer(let permID), "PUT"): return try announce(request, pathPermID: permID)
+        case (.peer(let permID), _): return .respond(try resolve(request, permIDText: permID))
+        case (.lookup, _): return .respond(try lookup(request))
+        case (.peers, _): return .respond(try list(request))
+        case (.whoami, _): return .respond(whoami(request))
+        case (.stats, _): return .respond(try stats())
+        case (.health, _): return .respond(try health())
+        case (.metrics, _): return .respond(try metricsText())
+        case (.openAPI, _): return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/yaml")], body: OpenAPISpec.bytes))
+        default: throw .notFound("no resource at \(request.path)")
+        }
+    }
+
+    private func limitSource(_ request: HTTPRequest) throws(DirectoryError) {
+        guard let sourceLimiter else { return }
+        let source = resolver.source(of: request).address
+        if let wait = sourceLimiter.take(source.bytes, now: monotonicSeconds) { throw .rateLimited(retryAfter: wait) }
+    }
+
+    /// Seconds since the service started, for the token buckets.
+    private var monotonicSeconds: Double {
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    // MARK: - Announce
+
+    private func announce(_ request: HTTPRequest, pathPermID: String) throws(DirectoryError) -> HandlerResult {
+        try requireJSON(request)
+        let clock = configuration.clock()
+        let record = try configuration.validator.validateAnnouncement(body: request.body, pathPermID: pathPermID, now: clock)
+        try configuration.endpointPolicy.check(record.endpoints, source: resolver.source(of: request).address)
+        if let permIDLimiter, let wait = permIDLimiter.take(record.permID.bytes, now: monotonicSeconds) {
+            throw .rateLimited(retryAfter: wait)
+        }
+        return .later { [self] completion in
+            store.announce(record) { [self] result in
+                switch result {
+                case .success(.stale(let stored)):
+                    let error = DirectoryError.staleSeq(sent: record.seq, stored: stored)
+                    countRejection(error)
+                    completion(.problem(error))
+                case .success(let outcome):
+                    announcements.withLock { $0.accepted += 1 }
+                    metrics.recordAnnouncement(outcome: "accepted")
+                    var response = recordResponse(record, status: outcome == .created ? 201 : 200, now: clock)
+                    if outcome == .created { response.headers.append(("Location", "/v1/peers/\(record.permID.text)")) }
+                    completion(response)
+                case .failure(let error):
+                    countRejection(error)
+                    completion(.problem(error))
+                }
+            }
+        }
+    }
+
+    private func countRejection(_ error: DirectoryError) {
+        announcements.withLock { $0.rejected[error.slug, default: 0] += 1 }
+        metrics.recordAnnouncement(outcome: error.slug)
+    }
+
+    private func requireJSON(_ request: HTTPRequest) throws(DirectoryError) {
+        let contentType = request.headers["content-type"] ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard mediaType == "application/json" else {
+            throw .unsupportedMediaType(contentType.isEmpty ? "no Content-Type" : String(contentType.prefix(100)))
+        }
+    }
+
+    // MARK: - Resolve
+
+    private func resolve(_ request: HTTPRequest, permIDText: String) throws(DirectoryError) -> HTTPResponse {
+        guard let bytes = Base64URL.decode(permIDText) else { throw .invalidPermID("PermID is not unpadded base64url") }
+        let clock = configuration.clock()
+        guard let record = try store.record(for: bytes, now: clock) else {
+            // Only a miss pays for full validation: anything stored was validated when announced.
+            _ = try PublicKey(bytes: bytes)
+            throw .notFound("no live record for this PermID")
+        }
+        if let tags = request.headers["if-none-match"], Self.matches(tags, seq: record.seq) {
+            var response = recordResponse(record, status: 304, now: clock)
+            response.body = []
+            response.headers.removeAll { $0.0 == "Content-Type" }
+            return response
+        }
+        return recordResponse(record, status: 200, now: clock)
+    }
+
+    /// Whether an `If-None-Match` value matches the ETag `"seq"` (weak comparison, RFC 9110 §13.1.2).
+    static func matches(_ header: String, seq: UInt64) -> Bool {
+        let etag = "\"\(seq)\""
+        return header.split(separator: ",").contains { element in
+            let tag = element.trimmingCharacters(in: .whitespaces)
+            return tag == "*" || tag == etag || tag == "W/" + etag
+        }
+    }
+
+    private func recordResponse(_ record: SignedRecord, status: Int, now: UInt64) -> HTTPResponse {
+        .json(status, record.json, headers: [
+            ("ETag", "\"\(record.seq)\""),
+            ("Cache-Control", "max-age=\(record.expiresAt > now ? record.expiresAt - now : 0)"),
+        ])
+    }
+
+    // MARK: - Lookup
+
+    private func lookup(_ request: HTTPRequest) throws(DirectoryError) -> HTTPResponse {
+        try requireJSON(request)
+        let document: JSONValue
+        do {
+            document = try StrictJSONParser.parse(request.body)
+        } catch {
+            throw .malformedJSON("body is not valid JSON: \(error)")
+        }
+        guard case .object(let members) = document else { throw .malformedJSON("the body must be a JSON object") }
+        for member in members where member.name != "permids" { throw .malformedJSON("unknown member \"\(member.name)\"") }
+        guard let value = members.first?.value else { throw .malformedJSON("missing member \"permids\"") }
+        guard case .array(let elements) = value else { throw .malformedJSON("\"permids\" must be an array") }
+        guard (1...configuration.lookupLimit).contains(elements.count) else {
+            throw .invalidRequest("\"permids\" must have 1 to \(configuration.lookupLimit) entries, got \(elements.count)")
+        }
+        var order = [(text: String, bytes: [UInt8])]()
+        var seen = Set<String>()
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element else { throw .malformedJSON("\"permids[\(index)]\" must be a string") }
+            guard let bytes = Base64URL.decode(text) else {
+                throw .invalidPermID("permids[\(index)] is not unpadded base64url")
+            }
+            if seen.insert(text).inserted { order.append((text, bytes)) }
+        }
+        let clock = configuration.clock()
+        let found = try store.records(for: order.map(\.bytes), now: clock)
+        for (index, element) in elements.enumerated() {
+            guard case .string(let text) = element, let bytes = Base64URL.decode(text), found[bytes] == nil else { continue }
+            do {
+                _ = try PublicKey(bytes: bytes)
+            } catch {
+                throw Self.indexed(error, index)
+            }
+        }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.beginArray("records")
+        for entry in order { found[entry.bytes]?.write(to: &writer) }
+        writer.endArray()
+        writer.beginArray("missing")
+        for entry in order where found[entry.bytes] == nil { writer.string(nil, entry.text) }
+        writer.endArray()
+        writer.endObject()
+        return .json(200, writer.bytes)
+    }
+
+    /// The same problem with its detail naming the lookup index.
+    private static func indexed(_ error: DirectoryError, _ index: Int) -> DirectoryError {
+        switch error {
+        case .invalidPermID(let detail): .invalidPermID("permids[\(index)]: \(detail)")
+        case .unsupportedKey(let detail): .unsupportedKey("permids[\(index)]: \(detail)")
+        case .nonCanonicalPermID(let canonical): .invalidPermID("permids[\(index)] is not canonical; the canonical PermID is \(canonical)")
+        default: error
+        }
+    }
+
+    // MARK: - Listing
+
+    private func list(_ request: HTTPRequest) throws(DirectoryError) -> HTTPResponse {
+        var limit = 100
+        if let text = request.query["limit"] {
+            guard let value = Int(text), (1...1_000).contains(value), text.allSatisfy(\.isASCII) else {
+                throw .invalidRequest("limit must be an integer from 1 to 1000")
+            }
+            limit = value
+        }
+        var cursor: [UInt8]?
+        if let text = request.query["cursor"] {
+            guard let bytes = Base64URL.decode(text), !bytes.isEmpty else { throw .invalidRequest("cursor is not a cursor this server returned") }
+            cursor = bytes
+        }
+        var address: IPAddress?
+        if let text = request.query["ip"] {
+            guard let decoded = text.removingPercentEncoding, let parsed = IPAddress(decoded) else {
+                throw .invalidRequest("ip must be an IPv4 or IPv6 address")
+            }
+            address = parsed.unmapped
+        }
+        let page = try store.list(after: cursor, address: address, limit: limit, now: configuration.clock())
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.beginArray("records")
+        for record in page.records { record.write(to: &writer) }
+        writer.endArray()
+        if let next = page.nextCursor { writer.string("next_cursor", Base64URL.encode(next)) } else { writer.null("next_cursor") }
+        writer.endObject()
+        return .json(200, writer.bytes)
+    }
+
+    // MARK: - Small resources
+
+    private func whoami(_ request: HTTPRequest) -> HTTPResponse {
+        let source = resolver.source(of: request)
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.string("ip", source.address.description)
+        if let port = source.port { writer.number("port", Int(port)) } else { writer.null("port") }
+        writer.number("server_time", configuration.clock())
+        writer.endObject()
+        return .json(200, writer.bytes, headers: [("Cache-Control", "no-store")])
+    }
+
+    private func stats() throws(DirectoryError) -> HTTPResponse {
+        let counts = try store.counts(now: configuration.clock())
+        let announced = announcements.withLock { $0 }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.number("records", counts.records)
+        writer.number("live", counts.live)
+        writer.number("withdrawn", counts.withdrawn)
+        writer.number("tombstones", counts.records - counts.live)
+        writer.beginObject("announcements")
+        writer.number("accepted", announced.accepted)
+        writer.beginObject("rejected")
+        for (slug, count) in announced.rejected.sorted(by: { $0.key < $1.key }) { writer.number(slug, count) }
+        writer.endObject()
+        writer.endObject()
+        writer.endObject()
+        return .json(200, writer.bytes, headers: [("Cache-Control", "no-store")])
+    }
+
+    private func health() throws(DirectoryError) -> HTTPResponse {
+        try store.checkHealth()
+        return .json(200, Array(#"{"status":"ok"}"#.utf8), headers: [("Cache-Control", "no-store")])
+    }
+
+    private func metricsText() throws(DirectoryError) -> HTTPResponse {
+        metrics.updateStore(try store.counts(now: configuration.clock()))
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: metrics.exposition())
+    }
+}
+
+extension Route {
+    fileprivate var isV1: Bool {
+        switch self {
+        case .peer, .lookup, .peers, .whoami, .stats: true
+        default: false
+        }
+    }
+
+    fileprivate func isAnnouncement(_ method: String) -> Bool {
+        if case .peer = self { return method == "PUT" }
+        return false
+    }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PermIDKit
+import PermIDServer
+import PermIDStore
+
+/// `permidd serve`: runs the directory until SIGINT or SIGTERM.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the directory's HTTP API (the default command).",
+        discussion: """
+            Examples:
+              permidd serve
+              permidd serve --listen 0.0.0.0:8080 --listen [::]:8080 --database /var/lib/permid/permid.sqlite
+              permidd serve --endpoint-policy any --rate-limit off --listen 127.0.0.1:0
+
+            On SIGINT or SIGTERM the server stops accepting connections, lets requests in flight finish \
+            (up to 10 s), and closes the database.
+            """
+    )
+
+    @Option(help: "Address to listen on, IPv4 HOST:PORT or [IPv6]:PORT; repeatable. Port 0 picks a free port (the bound address is logged). (env: PERMIDD_LISTEN)")
+    var listen: [String] = ["127.0.0.1:8080"]
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Commit durability: full (fsync before acknowledging) or normal (WAL; survives a crash of permidd but not of the machine). (env: PERMIDD_SYNC)")
+    var sync: SyncMode = .full
+
+    @Option(help: "Which endpoints an announcement may name: source (every endpoint is the request's source address) or any (signatures alone decide). (env: PERMIDD_ENDPOINT_POLICY)")
+    var endpointPolicy: PolicyName = .source
+
+    @Flag(help: "With --endpoint-policy any, also accept loopback, private and link-local endpoints. (env: PERMIDD_ALLOW_PRIVATE)")
+    var allowPrivate = false
+
+    @Option(help: "A proxy (CIDR or address) whose Forwarded / X-Forwarded-For headers are believed; repeatable. Without one, those headers are ignored. (env: PERMIDD_TRUSTED_PROXY)")
+    var trustedProxy: [String] = []
+
+    @Option(help: "Rate limiting: on or off (off is for benchmarks). (env: PERMIDD_RATE_LIMIT)")
+    var rateLimit: Switch = .on
+
+    @Option(help: "Requests per second per source address, sustained. (env: PERMIDD_SOURCE_RATE)")
+    var sourceRate: Double = RateLimits.defaults.sourceRate
+
+    @Option(help: "Requests a source address may make at once. (env: PERMIDD_SOURCE_BURST)")
+    var sourceBurst: Double = RateLimits.defaults.sourceBurst
+
+    @Option(help: "Accepted announcements per second per PermID, sustained. (env: PERMIDD_PERMID_RATE)")
+    var permidRate: Double = RateLimits.defaults.permIDRate
+
+    @Option(help: "Announcements a PermID may make at once. (env: PERMIDD_PERMID_BURST)")
+    var permidBurst: Double = RateLimits.defaults.permIDBurst
+
+    @Option(help: "Longest allowed expires_at - issued_at, in seconds. (env: PERMIDD_MAX_TTL)")
+    var maxTTL: UInt64 = 86_400
+
+    @Option(help: "Allowed distance between issued_at and the server's clock, in seconds. (env: PERMIDD_CLOCK_SKEW)")
+    var clockSkew: UInt64 = 300
+
+    @Option(help: "HTTP worker threads (default: the number of cores). (env: PERMIDD_THREADS)")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Open connections at most. (env: PERMIDD_CONNECTION_LIMIT)")
+    var connectionLimit = 4_096
+
+    @Option(help: "Open connections per client address at most; 0 for no limit. (env: PERMIDD_PER_IP_CONNECTION_LIMIT)")
+    var perIPConnectionLimit = 0
+
+    @Option(help: "Seconds of inactivity before a connection is closed. (env: PERMIDD_CONNECTION_TIMEOUT)")
+    var connectionTimeout = 15
+
+    @Option(help: "Seconds between sweeps that turn expired records into tombstones. (env: PERMIDD_SWEEP_INTERVAL)")
+    var sweepInterval = 60
+
+    @OptionGroup var log: LogOptions
+
+    enum PolicyName: String, ExpressibleByArgument, CaseIterable { case source, any }
+    enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
+
+    func validate() throws {
+        for address in listen where Endpoint.parseHostPort(address) == nil {
+            throw ValidationError("--listen \(address) is not IPv4 HOST:PORT or [IPv6]:PORT")
+        }
+        for proxy in trustedProxy where CIDR(proxy) == nil {
+            throw ValidationError("--trusted-proxy \(proxy) is not an address or CIDR range")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard sourceRate > 0, sourceBurst >= 1, permidRate > 0, permidBurst >= 1 else {
+            throw ValidationError("rates must be positive and bursts at least 1")
+        }
+        guard maxTTL >= 1, sweepInterval >= 1, connectionLimit >= 1, connectionTimeout >= 1 else {
+            throw ValidationError("--max-ttl, --sweep-interval, --connection-limit and --connection-timeout must be at least 1")
+        }
+    }
+
+    func run() throws {
+        let logger = log.bootstrap()
+        // Block the shutdown signals before any thread starts, so every thread inherits the mask and
+        // only sigwait below receives them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        raiseFileLimit()
+
+        let store = try database.openStore(sync: sync)
+        var configuration = DirectoryConfiguration()
+        configuration.endpointPolicy = endpointPolicy == .source ? .source : .any(allowPrivate: allowPrivate)
+        configuration.trustedProxies = trustedProxy.compactMap(CIDR.init)
+        configuration.rateLimits = rateLimit == .off ? nil
+            : RateLimits(sourceRate: sourceRate, sourceBurst: sourceBurst, permIDRate: permidRate, permIDBurst: permidBurst)
+        configuration.validator = RecordValidator(clockSkew: clockSkew, maxTTL: maxTTL)
+        let options = DaemonOptions(
+            threads: threads, connectionLimit: connectionLimit, perIPConnectionLimit: perIPConnectionLimit,
+            connectionTimeout: connectionTimeout)
+        let server: DirectoryServer
+        do {
+            server = try DirectoryServer(
+                store: store, configuration: configuration, listen: listen.compactMap(Endpoint.parseHostPort),
+                options: options, sweepInterval: .seconds(sweepInterval), logger: logger)
+        } catch {
+            store.close()
+            throw CommandFailure(error.description)
+        }
+        for endpoint in server.boundEndpoints {
+            logger.notice("listening", metadata: ["address": .string(endpoint), "database": .string(store.path)])
+        }
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        logger.notice("shutting down", metadata: ["signal": .string(received == SIGINT ? "SIGINT" : "SIGTERM")])
+        server.shutdown(grace: .seconds(10))
+        store.close()
+        logger.notice("stopped")
+    }
+
+    /// Lets the process hold as many connections as the hard limit on open files allows.
+    private func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
