@@ -181,23 +181,32 @@ private let accessTrampoline: MHD_AccessHandlerCallback = { context, connection,
         let state = RequestState(method: methodText, path: path, bodyLimit: daemon.handler.bodyLimit(method: methodText, path: path))
         connectionContext.pointee = Unmanaged.passRetained(state).toOpaque()
         daemon.inFlight.add(1, ordering: .relaxed)
+        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "content-length"),
+           Int(String(cString: length)).map({ $0 > state.bodyLimit }) ?? false {
+            // Refused before reading any of the body; libmicrohttpd closes the connection after.
+            state.tooLarge = true
+            return queue(.problem(.bodyTooLarge(limit: state.bodyLimit)), on: connection, state: state, daemon: daemon)
+        }
         return .YES
     }
     let state = Unmanaged<RequestState>.fromOpaque(stateContext).takeUnretainedValue()
 
     if uploadSize.pointee > 0 {
+        // A body without Content-Length (chunked) past the limit is read and dropped, never kept;
+        // the 413 is queued once the request is complete.
         let size = uploadSize.pointee
         uploadSize.pointee = 0
-        if state.tooLarge { return .YES }
-        guard state.body.count + size <= state.bodyLimit, let uploadData else {
+        guard !state.tooLarge, state.body.count + size <= state.bodyLimit, let uploadData else {
             state.tooLarge = true
             state.body = []
-            return queue(.problem(.bodyTooLarge(limit: state.bodyLimit)), on: connection, state: state, daemon: daemon)
+            return .YES
         }
         uploadData.withMemoryRebound(to: UInt8.self, capacity: size) { state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size)) }
         return .YES
     }
-    if state.tooLarge { return .YES }
+    if state.tooLarge {
+        return queue(.problem(.bodyTooLarge(limit: state.bodyLimit)), on: connection, state: state, daemon: daemon)
+    }
 
     if state.suspended {
         // Resumed after a deferred answer was filled in.
