@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import PermIDKit
+import Synchronization
 
 /// A running directory: one ``HTTPDaemon`` per listen address serving a ``DirectoryService``, and a
 /// sweeper thread that turns expired records into tombstones in bounded batches.
@@ -15,6 +16,7 @@ public final class DirectoryServer: Sendable {
     private let stopSweeper = DispatchSemaphore(value: 0)
     private let sweeperStopped = DispatchSemaphore(value: 0)
     private let logger: Logger
+    private let stopped = Mutex(false)
 
     /// Starts listening on every address and starts the sweeper.
     ///
@@ -49,8 +51,13 @@ public final class DirectoryServer: Sendable {
     public var boundEndpoints: [String] { daemons.map(\.boundEndpoint) }
 
     /// Stops accepting connections, lets requests in flight finish for up to `grace`, then stops
-    /// the daemons and the sweeper. The store stays open; the caller closes it.
+    /// the daemons and the sweeper. The store stays open; the caller closes it. Idempotent.
     public func shutdown(grace: Duration = .seconds(10)) {
+        let wasRunning = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard wasRunning else { return }
         for daemon in daemons { daemon.quiesce() }
         let deadline = ContinuousClock.now + grace
         while daemons.contains(where: { $0.requestsInFlight > 0 }) && ContinuousClock.now < deadline {

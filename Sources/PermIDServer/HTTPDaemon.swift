@@ -93,10 +93,14 @@ public final class HTTPDaemon: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Stops accepting new connections; requests already in flight go on.
+    /// Stops accepting new connections and closes the listening socket (new connections are refused);
+    /// requests already in flight go on.
     public func quiesce() {
         stopped.withLock { stopped in
-            if !stopped { _ = MHD_quiesce_daemon(daemon) }
+            guard !stopped else { return }
+            let listener = MHD_quiesce_daemon(daemon)
+            // libmicrohttpd hands the listening socket back to the caller to close.
+            if listener >= 0 { close(listener) }
         }
     }
 

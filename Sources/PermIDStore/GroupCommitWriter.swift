@@ -42,7 +42,7 @@ final class GroupCommitWriter: Sendable {
             return true
         }
         guard accepted else {
-            done(SQLiteError(code: 21, message: "the store is closed"))
+            done(.closed)
             return
         }
         wake.signal()

@@ -33,10 +33,14 @@ public struct SQLiteError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension SQLiteError {
+    /// What a write gets after the store was closed.
+    static let closed = SQLiteError(code: SQLITE_MISUSE, message: "the store is closed")
+
     /// The ``DirectoryError`` the HTTP layer sees: a 503 naming the condition an operator can act on
     /// (full disk, read-only or locked database), or a 500 that says nothing of SQLite.
     var directoryError: DirectoryError {
-        switch primaryCode {
+        if self == .closed { return .serviceUnavailable("the directory is shutting down") }
+        return switch primaryCode {
         case SQLITE_FULL: .serviceUnavailable("the directory's storage is full")
         case SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN: .serviceUnavailable("the directory's database is read-only")
         case SQLITE_BUSY, SQLITE_LOCKED: .serviceUnavailable("the directory's database is busy")
