@@ -1,0 +1,52 @@
+# permid — build, run, test and benchmark. Every target installs what it needs first.
+SHELL := /bin/bash
+APT_PACKAGES := libmicrohttpd-dev libssl-dev libsqlite3-dev pkg-config
+PIP_PACKAGES := cryptography ipv8-rust-tunnels
+API_PIP_PACKAGES := openapi-spec-validator schemathesis
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DATABASE ?= ./data/permid.sqlite
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: deps pydeps build run test api-check vectors clean
+
+## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+
+## pydeps: the independent implementations the test vectors are checked with.
+pydeps:
+	@python3 -c "import cryptography, ipv8_rust_tunnels" 2>/dev/null || python3 -m pip install --quiet $(PIP_PACKAGES)
+
+## build: release binaries permidd and permid.
+build: deps
+	swift build -c release --product permidd
+	swift build -c release --product permid
+
+## run: build and start the directory on $(LISTEN) with its database at $(DATABASE).
+run: build
+	mkdir -p $(dir $(DATABASE))
+	.build/release/permidd serve --listen $(LISTEN) --database $(DATABASE)
+
+## test: every Swift test, the vector cross-check, and the API contract check.
+test: deps pydeps
+	swift build --build-tests
+	swift test
+	python3 Tests/Vectors/generate.py --check
+	$(MAKE) api-check
+
+## api-check: validate openapi.yaml and run schemathesis against a live permidd.
+api-check: deps
+	@python3 -c "import openapi_spec_validator, schemathesis" 2>/dev/null || python3 -m pip install --quiet $(API_PIP_PACKAGES)
+	swift build --product permidd
+	bash Tests/api-check.sh .build/debug/permidd
+
+## vectors: regenerate the test vectors (then review and commit them).
+vectors: pydeps
+	python3 Tests/Vectors/generate.py --out Tests/Vectors
+
+clean:
+	rm -rf .build data

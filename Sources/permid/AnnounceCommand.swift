@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import PermIDKit
+
+/// `permid announce`: publishes where this PermID can be reached, once or kept alive.
+struct AnnounceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "announce",
+        abstract: "Sign and publish this PermID's endpoints to a directory.",
+        discussion: """
+            Without --endpoint, the address is the one the directory sees (GET /v1/whoami) with --port. \
+            seq needs no coordination: it is max(last used + 1, Unix time in ms), kept in KEYFILE.seq; \
+            on a 409 it moves past the stored seq once and retries.
+
+            With --keep-alive it re-announces at half the TTL and as soon as the address the directory \
+            sees changes (NAT rebinding), backs off on errors and 429 (honouring Retry-After), and logs one \
+            line per announcement. On SIGINT/SIGTERM it stops, first withdrawing with --withdraw-on-exit.
+
+            Examples:
+              permid announce --server http://dir.example:8080 --port 6881
+              permid announce --endpoint 203.0.113.5:6881 --endpoint [2001:db8::5]:6881 --ttl 600
+              permid announce --port 6881 --keep-alive --withdraw-on-exit
+            """
+    )
+
+    @OptionGroup var key: KeyOptions
+    @OptionGroup var server: ServerOptions
+
+    @Option(name: .customLong("endpoint"), help: ArgumentHelp("An endpoint IP:PORT or [IPv6]:PORT; repeatable, at most 8.", valueName: "ip:port"))
+    var endpoints: [String] = []
+
+    @Option(help: "The port to pair with the address the directory sees, when no --endpoint is given.")
+    var port: UInt16?
+
+    @Option(help: "Seconds the record stays valid.")
+    var ttl: UInt64 = 3600
+
+    @Option(help: "Signature scheme (default: ed25519 for Edwards keys, ecdsa-sha1 on binary curves as IPv8 signs, ecdsa-sha256 otherwise).")
+    var scheme: String?
+
+    @Flag(help: "Keep announcing until stopped.")
+    var keepAlive = false
+
+    @Flag(help: "With --keep-alive: withdraw (announce no endpoints) on SIGINT/SIGTERM.")
+    var withdrawOnExit = false
+
+    @Option(help: "With --keep-alive: seconds between checks of the address the directory sees.")
+    var checkInterval: Double = 30
+
+    @Flag(help: "Print each stored record as JSON instead of a summary line.")
+    var json = false
+
+    func validate() throws {
+        guard endpoints.count <= SignedRecord.maxEndpoints else { throw ValidationError("at most 8 --endpoint") }
+        for endpoint in endpoints where Endpoint(endpoint) == nil {
+            throw ValidationError("--endpoint \(endpoint) is not IP:PORT or [IPv6]:PORT")
+        }
+        guard !endpoints.isEmpty || port != nil else { throw ValidationError("give --endpoint IP:PORT, or --port to use the address the directory sees") }
+        guard port != 0 else { throw ValidationError("--port must be 1 to 65535") }
+        guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
+        if let scheme, SignatureScheme(rawValue: scheme) == nil {
+            throw ValidationError("unknown --scheme \(scheme); choose ed25519, ecdsa-sha256 or ecdsa-sha1")
+        }
+        guard !withdrawOnExit || keepAlive else { throw ValidationError("--withdraw-on-exit needs --keep-alive") }
+    }
+
+    func run() throws {
+        let privateKey = try key.load()
+        var announcer = Announcer(
+            key: privateKey, keyPath: key.path, client: try server.client(), ttl: ttl,
+            scheme: scheme.flatMap(SignatureScheme.init(rawValue:)))
+        guard keepAlive else {
+            report(try announceOnce(&announcer, endpoints: try currentEndpoints(&announcer)))
+            return
+        }
+        try keepAnnouncing(&announcer)
+    }
+
+    /// The endpoints to announce: the given ones, or the address the directory sees with --port.
+    private func currentEndpoints(_ announcer: inout Announcer) throws -> [Endpoint] {
+        if !endpoints.isEmpty { return endpoints.compactMap(Endpoint.init) }
+        let seen = try announcer.client.whoami()
+        announcer.clockOffset = Int64(seen.serverTime) - Int64(unixNow())
+        return [Endpoint(address: seen.ip, port: port!)]
+    }
+
+    private func announceOnce(_ announcer: inout Announcer, endpoints: [Endpoint]) throws -> SignedRecord {
+        do {
+            return try announcer.announce(endpoints)
+        } catch let failure as AnnounceFailure {
+            throw failure.cliFailure
+        }
+    }
+
+    private func report(_ record: SignedRecord) {
+        // Written unbuffered, one line per announcement, so a log pipe sees each at once.
+        if json {
+            FileHandle.standardOutput.write(String(decoding: record.json, as: UTF8.self) + "\n")
+        } else {
+            let targets = record.endpoints.isEmpty ? "withdrawn" : record.endpoints.map(\.description).joined(separator: " ")
+            FileHandle.standardOutput.write("\(isoTime(unixNow())) announced seq \(record.seq): \(targets), valid until \(isoTime(record.expiresAt))\n")
+        }
+    }
+
+    /// Re-announces at half the TTL, when the seen address changes, and after failures with backoff.
+    private func keepAnnouncing(_ announcer: inout Announcer) throws {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        var announced: [Endpoint]?
+        var nextAnnouncement = Date()
+        var backoff: Double = 1
+        while true {
+            var wait = min(checkInterval, max(0, nextAnnouncement.timeIntervalSinceNow))
+            do {
+                let current = try currentEndpoints(&announcer)
+                if current != announced || nextAnnouncement.timeIntervalSinceNow <= 0 {
+                    report(try announcer.announce(current))
+                    announced = current
+                    nextAnnouncement = Date().addingTimeInterval(Double(ttl) / 2)
+                    backoff = 1
+                }
+                wait = min(checkInterval, max(0.1, nextAnnouncement.timeIntervalSinceNow))
+            } catch let failure as AnnounceFailure {
+                wait = Double(failure.retryAfter ?? Int(backoff))
+                backoff = min(backoff * 2, 60)
+                FileHandle.standardError.write("permid: \(failure.cliFailure.message); retrying in \(Int(wait)) s\n")
+            } catch let failure as CLIFailure where failure.status == .server {
+                wait = backoff
+                backoff = min(backoff * 2, 60)
+                FileHandle.standardError.write("permid: \(failure.message); retrying in \(Int(wait)) s\n")
+            }
+            if Self.waitForSignal(signals, seconds: wait) {
+                if withdrawOnExit {
+                    report(try announceOnce(&announcer, endpoints: []))
+                }
+                return
+            }
+        }
+    }
+
+    /// Sleeps up to `seconds`; returns `true` if SIGINT or SIGTERM arrived.
+    private static func waitForSignal(_ signals: sigset_t, seconds: Double) -> Bool {
+        var set = signals
+        var timeout = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+        return sigtimedwait(&set, nil, &timeout) > 0
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PermIDKit
+
+/// A small synchronous client for a permidd directory over URLSession.
+struct DirectoryClient {
+    /// A response: status, headers (lowercase names) and body.
+    struct Response {
+        let status: Int
+        let headers: [String: String]
+        let body: [UInt8]
+
+        /// The problem's `type` slug, `title`, `detail` and any `stored_seq`, for error responses.
+        var problem: (slug: String, detail: String, storedSeq: UInt64?) {
+            let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
+            let slug = (object["type"] as? String)?.components(separatedBy: "/").last ?? "http-\(status)"
+            let detail = object["detail"] as? String ?? object["title"] as? String ?? "HTTP \(status)"
+            return (slug, detail, (object["stored_seq"] as? NSNumber).map { $0.uint64Value })
+        }
+
+        /// The directory's refusal as a failure (exit status 4).
+        var failure: CLIFailure { CLIFailure(.server, "the directory answered \(status) \(problem.slug): \(problem.detail)") }
+    }
+
+    let base: URL
+    let timeout: Double
+
+    /// Sends one request and waits for the answer.
+    func send(_ method: String, _ path: String, json body: [UInt8]? = nil) throws -> Response {
+        guard let url = URL(string: base.absoluteString.trimmingSuffix("/") + path) else {
+            throw CLIFailure(.usage, "cannot build a URL from \(base) and \(path)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.timeoutInterval = timeout
+        if let body {
+            request.httpBody = Data(body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let outcome = Outcome()
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        session.dataTask(with: request) { data, response, error in
+            outcome.finish(data: data, response: response as? HTTPURLResponse, error: error)
+        }.resume()
+        return try outcome.wait(server: base.absoluteString)
+    }
+
+    /// `GET /v1/whoami`: the address the directory sees and its clock.
+    func whoami() throws -> (ip: IPAddress, port: UInt16?, serverTime: UInt64) {
+        let response = try send("GET", "/v1/whoami")
+        guard response.status == 200 else { throw response.failure }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any],
+              let ip = (object["ip"] as? String).flatMap({ IPAddress($0) }),
+              let time = (object["server_time"] as? NSNumber)?.uint64Value
+        else { throw CLIFailure(.server, "the directory's whoami answer is not understood") }
+        return (ip, (object["port"] as? NSNumber)?.uint16Value, time)
+    }
+
+    /// Carries one URLSession completion to the waiting thread.
+    private final class Outcome: @unchecked Sendable {
+        // @unchecked Sendable: fields are written once before `semaphore.signal()` and read after `wait()`.
+        private let semaphore = DispatchSemaphore(value: 0)
+        private var data: Data?
+        private var response: HTTPURLResponse?
+        private var error: Error?
+
+        func finish(data: Data?, response: HTTPURLResponse?, error: Error?) {
+            self.data = data
+            self.response = response
+            self.error = error
+            semaphore.signal()
+        }
+
+        func wait(server: String) throws -> Response {
+            semaphore.wait()
+            if let error {
+                throw CLIFailure(.server, "cannot reach the directory at \(server): \(error.localizedDescription)")
+            }
+            guard let response else { throw CLIFailure(.server, "no HTTP response from \(server)") }
+            var headers = [String: String]()
+            for (name, value) in response.allHeaderFields {
+                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+            }
+            return Response(status: response.statusCode, headers: headers, body: Array(data ?? Data()))
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import PermIDKit
+
+/// `permid import-tribler`: adopts an existing Tribler/IPv8 identity unchanged.
+struct ImportTriblerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-tribler",
+        abstract: "Import a Tribler/IPv8 private key file so its identity (PermID) can announce unchanged.",
+        discussion: """
+            Reads what IPv8's private key_to_bin() writes — `LibNaCLSK:` + 64 bytes for curve25519 keys, or SEC1 DER \
+            ECPrivateKey for EC keys — and M2Crypto-era PEM `EC PRIVATE KEY` files. EC keys are written as PKCS#8 \
+            PEM; curve25519 keys keep IPv8's form, which holds both halves of the dual key. Binary-curve keys sign \
+            with ecdsa-sha1 exactly as IPv8 does; curve25519 keys with ed25519.
+
+            Examples:
+              permid import-tribler ~/.Tribler/ec_multichain.pem
+              permid import-tribler ec.pem --out ~/.config/permid/tribler.pem
+            """
+    )
+
+    @Argument(help: "The Tribler/IPv8 key file.")
+    var file: String
+
+    @Option(help: ArgumentHelp("Where to write the imported key. Default: the default key file.", valueName: "file"))
+    var out: String?
+
+    @Flag(help: "Overwrite an existing file.")
+    var force = false
+
+    func run() throws {
+        let key = try KeyFile.read(file)
+        let path = out ?? KeyFile.defaultPath
+        try KeyFile.write(try KeyFile.contents(of: key), to: path, force: force)
+        print(key.permID.text)
+        FileHandle.standardError.write("imported \(key.permID.keyType.name) key (member id \(key.permID.memberID)) to \(path)\n")
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import PermIDKit
+
+/// `permid keygen`: makes a new identity.
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Generate a new private key (a new PermID) and print the PermID.",
+        discussion: """
+            The key is written as PKCS#8 PEM with mode 0600 (an IPv8 dual curve25519 key, --type libnacl, \
+            in IPv8's own binary form). An existing file is never replaced without --force.
+
+            Examples:
+              permid keygen
+              permid keygen --type p256 --out ~/.config/permid/work.pem
+              permid keygen --type libnacl --out tribler-style.key
+            """
+    )
+
+    @Option(help: "Key type: ed25519, libnacl, p256, p384, secp256k1, sect163k1, sect233k1, sect409k1, sect571k1.")
+    var type: String = "ed25519"
+
+    @Option(help: ArgumentHelp("Where to write the key. Default: the default key file (see --help of `permid id`).", valueName: "file"))
+    var out: String?
+
+    @Flag(help: "Overwrite an existing file.")
+    var force = false
+
+    func validate() throws {
+        guard KeyType(name: type) != nil else {
+            throw ValidationError("unknown --type \(type); choose one of \(KeyType.all.map(\.name).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let key: PrivateKey
+        do {
+            key = try PrivateKey.generate(KeyType(name: type)!)
+        } catch {
+            throw CLIFailure(.local, "key generation failed: \(error)")
+        }
+        let path = out ?? KeyFile.defaultPath
+        try KeyFile.write(try KeyFile.contents(of: key), to: path, force: force)
+        print(key.permID.text)
+        FileHandle.standardError.write("wrote \(key.permID.keyType.name) key to \(path)\n")
+    }
+}
+
+import Foundation
+
+extension FileHandle {
+    /// Writes UTF-8 text.
+    func write(_ text: String) { write(Data(text.utf8)) }
+}
