@@ -92,6 +92,7 @@ let package = Package(
         ),
         .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit", "store-crash-writer"]),
         .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit"]),
+        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd"]),
     ],
     swiftLanguageModes: [.v6]
 )
