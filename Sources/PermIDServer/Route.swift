@@ -10,28 +10,33 @@ public enum Route: Hashable, Sendable {
     case openAPI
     case unknown
 
-    /// Recognises a path. Extra, empty or dot segments match nothing.
+    /// Recognises a path. Extra, empty or dot segments match nothing. Works on the UTF-8 bytes: this
+    /// runs for every request.
     public init(path: String) {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        switch segments.count {
-        case 2 where segments[0].isEmpty:
-            switch segments[1] {
-            case "healthz": self = .health
-            case "metrics": self = .metrics
-            case "openapi.yaml": self = .openAPI
-            default: self = .unknown
+        var path = path
+        self = path.withUTF8 { bytes in
+            let segments = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            guard segments.count >= 2, segments[0].isEmpty else { return .unknown }
+            func equals(_ segment: Slice<UnsafeBufferPointer<UInt8>>, _ literal: StaticString) -> Bool {
+                segment.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
             }
-        case 3 where segments[0].isEmpty && segments[1] == "v1":
-            switch segments[2] {
-            case "peers": self = .peers
-            case "whoami": self = .whoami
-            case "stats": self = .stats
-            default: self = .unknown
+            switch segments.count {
+            case 2:
+                if equals(segments[1], "healthz") { return .health }
+                if equals(segments[1], "metrics") { return .metrics }
+                if equals(segments[1], "openapi.yaml") { return .openAPI }
+                return .unknown
+            case 3 where equals(segments[1], "v1"):
+                if equals(segments[2], "peers") { return .peers }
+                if equals(segments[2], "whoami") { return .whoami }
+                if equals(segments[2], "stats") { return .stats }
+                return .unknown
+            case 4 where equals(segments[1], "v1") && equals(segments[2], "peers") && !segments[3].isEmpty:
+                if equals(segments[3], "lookup") { return .lookup }
+                return .peer(String(decoding: segments[3], as: UTF8.self))
+            default:
+                return .unknown
             }
-        case 4 where segments[0].isEmpty && segments[1] == "v1" && segments[2] == "peers" && !segments[3].isEmpty:
-            self = segments[3] == "lookup" ? .lookup : .peer(String(segments[3]))
-        default:
-            self = .unknown
         }
     }
 

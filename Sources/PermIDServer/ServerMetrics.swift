@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import PermIDKit
 import Prometheus
+import Synchronization
 
 /// The directory's metrics in its own Prometheus registry (no process-wide bootstrap, so several
 /// servers can live in one process), recorded through swift-metrics.
@@ -11,6 +12,10 @@ public final class ServerMetrics: Sendable {
     private let liveRecords: CoreMetrics.Gauge
     private let storedRecords: CoreMetrics.Gauge
     private let databaseBytes: CoreMetrics.Gauge
+    /// Metric handles by name and labels, made once: creating one costs a registry lookup and validation.
+    private let requestCounters = Mutex<[RequestKey: CoreMetrics.Counter]>([:])
+    private let requestTimers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let announcementCounters = Mutex<[String: CoreMetrics.Counter]>([:])
 
     /// The version reported as `permid_build_info`.
     public static let version = "1.0.0"
@@ -31,15 +36,41 @@ public final class ServerMetrics: Sendable {
 
     /// Counts a request and records its latency.
     public func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        CoreMetrics.Counter(label: "permid_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
-            .increment()
-        CoreMetrics.Timer(label: "permid_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = RequestKey(route: route, method: method, status: status)
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = CoreMetrics.Counter(
+                label: "permid_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
+                factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let timer = requestTimers.withLock { timers in
+            if let timer = timers[route] { return timer }
+            let timer = CoreMetrics.Timer(label: "permid_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            timers[route] = timer
+            return timer
+        }
+        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// The labels of one request counter.
+    private struct RequestKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
     }
 
     /// Counts an announcement by outcome: `accepted` or the problem slug it was rejected with.
     public func recordAnnouncement(outcome: String) {
-        CoreMetrics.Counter(label: "permid_announcements_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        let counter = announcementCounters.withLock { counters in
+            if let counter = counters[outcome] { return counter }
+            let counter = CoreMetrics.Counter(label: "permid_announcements_total", dimensions: [("outcome", outcome)], factory: factory)
+            counters[outcome] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// Updates the store gauges.
