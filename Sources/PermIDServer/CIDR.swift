@@ -47,20 +47,27 @@ public struct SourceAddressResolver: Sendable {
     public func source(of request: HTTPRequest) -> (address: IPAddress, port: UInt16?) {
         let peer = (request.peerAddress, Optional(request.peerPort))
         guard isTrusted(request.peerAddress) else { return peer }
-        var hops: [(IPAddress, UInt16?)] = []
+        // Each hop as sent, nearest last; nil where a hop is not an address (`unknown`, an obfuscated name).
+        var hops: [(IPAddress, UInt16?)?] = []
         if let forwarded = request.headers["forwarded"] {
-            hops = forwarded.split(separator: ",").compactMap { element in
+            hops = forwarded.split(separator: ",").map { element in
                 element.split(separator: ";").lazy.compactMap { pair -> Substring? in
                     let trimmed = pair.drop { $0 == " " }
                     return trimmed.lowercased().hasPrefix("for=") ? trimmed.dropFirst(4) : nil
                 }.first.flatMap(Self.node)
             }
         } else if let forwardedFor = request.headers["x-forwarded-for"] {
-            hops = forwardedFor.split(separator: ",").compactMap { Self.node($0) }
+            hops = forwardedFor.split(separator: ",").map { Self.node($0) }
         }
-        // Walk back from the nearest hop; the first address that is not a trusted proxy is the client.
-        for hop in hops.reversed() where !isTrusted(hop.0) { return hop }
-        return hops.first ?? peer
+        // Walk back from the nearest hop: the first address that is not a trusted proxy is the client.
+        // A hop that is not an address ends the walk; the last trusted hop is then the best we know.
+        var source = peer
+        for hop in hops.reversed() {
+            guard let hop else { return source }
+            if !isTrusted(hop.0) { return hop }
+            source = hop
+        }
+        return source
     }
 
     private func isTrusted(_ address: IPAddress) -> Bool {

@@ -103,7 +103,9 @@ public final class DirectoryService: HTTPHandler {
         let clock = configuration.clock()
         let record = try configuration.validator.validateAnnouncement(body: request.body, pathPermID: pathPermID, now: clock)
         try configuration.endpointPolicy.check(record.endpoints, source: resolver.source(of: request).address)
-        if let permIDLimiter, let wait = permIDLimiter.take(record.permID.bytes, now: monotonicSeconds) {
+        // Checked here but spent only when the store accepts: a replay of the owner's own record (409)
+        // must not use up the owner's allowance.
+        if let permIDLimiter, let wait = permIDLimiter.wait(record.permID.bytes, now: monotonicSeconds) {
             throw .rateLimited(retryAfter: wait)
         }
         return .later { [self] completion in
@@ -114,6 +116,7 @@ public final class DirectoryService: HTTPHandler {
                     countRejection(error)
                     completion(.problem(error))
                 case .success(let outcome):
+                    _ = permIDLimiter?.take(record.permID.bytes, now: monotonicSeconds)
                     announcements.withLock { $0.accepted += 1 }
                     metrics.recordAnnouncement(outcome: "accepted")
                     var response = recordResponse(record, status: outcome == .created ? 201 : 200, now: clock)
@@ -192,25 +195,28 @@ public final class DirectoryService: HTTPHandler {
         guard (1...configuration.lookupLimit).contains(elements.count) else {
             throw .invalidRequest("\"permids\" must have 1 to \(configuration.lookupLimit) entries, got \(elements.count)")
         }
-        var order = [(text: String, bytes: [UInt8])]()
-        var seen = Set<String>()
+        var texts = [String]()
         for (index, element) in elements.enumerated() {
             guard case .string(let text) = element else { throw .malformedJSON("\"permids[\(index)]\" must be a string") }
-            guard let bytes = Base64URL.decode(text) else {
-                throw .invalidPermID("permids[\(index)] is not unpadded base64url")
-            }
-            if seen.insert(text).inserted { order.append((text, bytes)) }
+            texts.append(text)
         }
+        let decoded = texts.map { Base64URL.decode($0) }
         let clock = configuration.clock()
-        let found = try store.records(for: order.map(\.bytes), now: clock)
-        for (index, element) in elements.enumerated() {
-            guard case .string(let text) = element, let bytes = Base64URL.decode(text), found[bytes] == nil else { continue }
+        let found = try store.records(for: decoded.compactMap { $0 }, now: clock)
+        // Name the first invalid entry. A stored PermID was validated when announced; only misses pay
+        // for a full key check.
+        for (index, bytes) in decoded.enumerated() {
+            guard let bytes else { throw .invalidPermID("permids[\(index)] is not unpadded base64url") }
+            guard found[bytes] == nil else { continue }
             do {
                 _ = try PublicKey(bytes: bytes)
             } catch {
                 throw Self.indexed(error, index)
             }
         }
+        var order = [(text: String, bytes: [UInt8])]()
+        var seen = Set<String>()
+        for (text, bytes) in zip(texts, decoded) where seen.insert(text).inserted { order.append((text, bytes!)) }
         var writer = JSONWriter()
         writer.beginObject()
         writer.beginArray("records")
@@ -238,7 +244,7 @@ public final class DirectoryService: HTTPHandler {
     private func list(_ request: HTTPRequest) throws(DirectoryError) -> HTTPResponse {
         var limit = 100
         if let text = request.query["limit"] {
-            guard let value = Int(text), (1...1_000).contains(value), text.allSatisfy(\.isASCII) else {
+            guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int(text), (1...1_000).contains(value) else {
                 throw .invalidRequest("limit must be an integer from 1 to 1000")
             }
             limit = value

@@ -258,12 +258,30 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer, state
     return result
 }
 
+/// Gathers the header lines the directory reads, joining repeated ones.
+private final class HeaderCollector {
+    var headers: [String: String] = [:]
+}
+
+private let headerTrampoline: MHD_KeyValueIterator = { context, _, name, value in
+    guard let context, let name, let value else { return .YES }
+    let key = String(cString: name).lowercased()
+    guard HTTPRequest.headerNames.contains(key) else { return .YES }
+    let collector = Unmanaged<HeaderCollector>.fromOpaque(context).takeUnretainedValue()
+    let text = String(cString: value)
+    collector.headers[key] = collector.headers[key].map { $0 + ", " + text } ?? text
+    return .YES
+}
+
 /// Reads the request line, the headers and query arguments the directory uses, and the peer address.
 private func makeRequest(_ connection: OpaquePointer, _ state: RequestState) -> HTTPRequest {
-    var headers = [String: String]()
-    for name in HTTPRequest.headerNames {
-        if let value = MHD_lookup_connection_value(connection, .HEADER_KIND, name) { headers[name] = String(cString: value) }
+    // One pass over every header line, so a header sent on several lines (a proxy appending its own
+    // X-Forwarded-For line) is seen whole, joined with commas as RFC 9110 §5.3 allows.
+    let collector = HeaderCollector()
+    withExtendedLifetime(collector) {
+        _ = MHD_get_connection_values(connection, .HEADER_KIND, headerTrampoline, Unmanaged.passUnretained(collector).toOpaque())
     }
+    let headers = collector.headers
     var query = [String: String]()
     for name in HTTPRequest.queryNames {
         if let value = MHD_lookup_connection_value(connection, .GET_ARGUMENT_KIND, name) { query[name] = String(cString: value) }

@@ -33,7 +33,12 @@ public final class TokenBucketLimiter: Sendable {
 
     /// Takes a token for `key` at time `now` (seconds). Returns `nil` if allowed, or the whole
     /// seconds to wait before a token is available.
-    public func take(_ key: [UInt8], now: Double) -> Int? {
+    public func take(_ key: [UInt8], now: Double) -> Int? { use(key, now: now, spend: true) }
+
+    /// Whether a token is available for `key` without taking it: `nil` if so, else the seconds to wait.
+    public func wait(_ key: [UInt8], now: Double) -> Int? { use(key, now: now, spend: false) }
+
+    private func use(_ key: [UInt8], now: Double, spend: Bool) -> Int? {
         let shard = shards[Int(key.reduce(UInt8(0)) { $0 &+ $1 } & 15)]
         return shard.buckets.withLock { buckets -> Int? in
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
@@ -43,6 +48,7 @@ public final class TokenBucketLimiter: Sendable {
                 buckets[key] = bucket
                 return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
             }
+            guard spend else { return nil }
             bucket.tokens -= 1
             if buckets[key] == nil && buckets.count >= capacityPerShard { evict(&buckets, now: now) }
             buckets[key] = bucket

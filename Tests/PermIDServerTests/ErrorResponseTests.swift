@@ -187,7 +187,11 @@ import Testing
 
         let perPermID = try TestServer(rateLimits: RateLimits(sourceRate: 100, sourceBurst: 100, permIDRate: 0.01, permIDBurst: 2))
         let key = try PrivateKey.generate(.ed25519)
-        #expect(try perPermID.announce(perPermID.record(key, seq: 1)).status == 201)
+        let first = perPermID.record(key, seq: 1)
+        #expect(try perPermID.announce(first).status == 201)
+        for _ in 0..<3 {
+            #expect(try perPermID.announce(first).status == 409, "replays do not spend the owner's allowance")
+        }
         #expect(try perPermID.announce(perPermID.record(key, seq: 2)).status == 200)
         let third = try perPermID.announce(perPermID.record(key, seq: 3))
         #expect(third.status == 429 && third.problemType == "rate-limited")

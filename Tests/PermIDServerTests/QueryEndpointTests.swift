@@ -33,6 +33,8 @@ import Testing
         let invalid = try server.client.send("POST", "/v1/peers/lookup", body: lookupBody([key.permID.text, "AAAA"]))
         #expect(invalid.status == 400 && invalid.problemType == "invalid-permid")
         #expect((invalid.json["detail"] as? String)?.contains("permids[1]") == true)
+        let first = try server.client.send("POST", "/v1/peers/lookup", body: lookupBody([ErrorResponseTests.rsaPermID, "A=="]))
+        #expect((first.json["detail"] as? String)?.contains("permids[0]") == true, "the first invalid entry is named")
         let rsa = try server.client.send("POST", "/v1/peers/lookup", body: lookupBody([ErrorResponseTests.rsaPermID]))
         #expect(rsa.status == 400 && (rsa.json["detail"] as? String)?.contains("permids[0]") == true)
         for body in [#"{"permids":"x"}"#, #"{"permids":[1]}"#, #"{"other":[]}"#, #"[]"#, #"{"permids":[],"permids":[]}"#] {
@@ -72,7 +74,7 @@ import Testing
         #expect((filtered.json["records"] as? [Any])?.count == 500 && filtered.json["next_cursor"] is NSNull)
         let encoded = try server.get("/v1/peers?ip=2001%3Adb8%3A%3A77&limit=1")
         #expect((encoded.json["records"] as? [Any])?.count == 1 && encoded.json["next_cursor"] is String)
-        for bad in ["limit=0", "limit=1001", "limit=x", "limit=1.5", "cursor=%%%", "cursor=A", "ip=1.2.3", "ip=x"] {
+        for bad in ["limit=0", "limit=1001", "limit=x", "limit=1.5", "limit=+5", "limit=-1", "cursor=%%%", "cursor=A", "ip=1.2.3", "ip=x"] {
             let response = try server.get("/v1/peers?\(bad)")
             #expect(response.status == 400 && response.problemType == "invalid-request", "\(bad)")
         }
@@ -91,6 +93,10 @@ import Testing
         #expect(forwarded.json["ip"] as? String == "2001:db8::9" && forwarded.json["port"] as? Int == 4711)
         #expect(try proxied.get("/v1/whoami", headers: [("X-Forwarded-For", "127.0.0.5, 127.0.0.1")]).json["ip"] as? String == "127.0.0.5")
         #expect(try proxied.get("/v1/whoami", headers: [("X-Forwarded-For", "garbage")]).json["ip"] as? String == "127.0.0.1")
+        let twoLines = try proxied.get("/v1/whoami", headers: [("X-Forwarded-For", "198.51.100.66"), ("X-Forwarded-For", "203.0.113.9")])
+        #expect(twoLines.json["ip"] as? String == "203.0.113.9", "a forged first line does not hide the proxy's own line")
+        let hidden = try proxied.get("/v1/whoami", headers: [("Forwarded", "for=198.51.100.66, for=unknown, for=127.0.0.9")])
+        #expect(hidden.json["ip"] as? String == "127.0.0.9", "the walk stops at a hop that is not an address")
 
         let key = try PrivateKey.generate(.ed25519)
         let behindProxy = try proxied.client.send(
