@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pydeps build run test api-check vectors clean
+.PHONY: deps pydeps build run test api-check vectors bench bench-smoke clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -50,3 +50,17 @@ vectors: pydeps
 
 clean:
 	rm -rf .build data
+
+## bench: the full benchmark (release build; about 15 minutes); report in bench/results/latest.md.
+bench: deps
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
+	swift build -c release --product permidd
+	swift build -c release --product permid-bench
+	python3 bench/run.py
+
+## bench-smoke: the same harness with tiny sizes, so it keeps working (run by CI); writes to a temp dir.
+bench-smoke: deps
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
+	swift build -c release --product permidd
+	swift build -c release --product permid-bench
+	python3 bench/run.py --sizes 1000,5000 --seconds 2 --output $$(mktemp -d)

@@ -78,6 +78,11 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "permid-bench",
+            dependencies: ["PermIDKit", "PermIDStore"],
+            path: "bench/tool"
+        ),
+        .executableTarget(
             name: "permid-bench-verify",
             dependencies: ["PermIDKit"],
             path: "bench/verify"

@@ -1,0 +1,113 @@
+// Data and store-level measurements for `make bench`. Subcommands:
+//   preload DATABASE COUNT SAMPLE_OUT SAMPLE     N signed Ed25519 records straight into the store;
+//                                                writes SAMPLE PermIDs (one per line) for load scripts
+//   announcements TYPE COUNT OUT                 pre-signed PUT requests (path TAB body per line)
+//   commit DATABASE COUNT                        commits/s: group commit vs one transaction per write (FULL)
+//   lookup DATABASE SAMPLE_FILE SECONDS          point lookups/s through the store on one thread
+import Foundation
+import PermIDKit
+import PermIDStore
+import Synchronization
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("permid-bench: \(message)\n".utf8))
+    exit(1)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let now = UInt64(Date().timeIntervalSince1970)
+
+/// Signs `count` records with fresh keys of `type`, in parallel, seq 1, valid for a day.
+func signedRecords(_ type: KeyType, count: Int, endpoint: @escaping @Sendable (Int) -> Endpoint) -> [SignedRecord] {
+    let results = Mutex<[SignedRecord?]>(Array(repeating: nil, count: count))
+    let workers = ProcessInfo.processInfo.activeProcessorCount
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var local = [(Int, SignedRecord)]()
+        for index in stride(from: worker, to: count, by: workers) {
+            let key = try! PrivateKey.generate(type)
+            local.append((index, try! SignedRecord.sign(with: key, seq: 1, issuedAt: now, expiresAt: now + 86_400, endpoints: [endpoint(index)])))
+        }
+        results.withLock { for (index, record) in local { $0[index] = record } }
+    }
+    return results.withLock { $0.map { $0! } }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func publicEndpoint(_ index: Int) -> Endpoint {
+    Endpoint(address: IPAddress(bytes: [203, 0, UInt8(113 + index % 3), UInt8(1 + index % 250)])!, port: UInt16(1024 + index % 60_000))
+}
+
+switch arguments.first {
+case "preload":
+    guard arguments.count == 5, let count = Int(arguments[2]), let sample = Int(arguments[4]) else { fail("usage: preload DATABASE COUNT SAMPLE_OUT SAMPLE") }
+    let store = try SQLiteRecordStore(path: arguments[1], sync: .normal)
+    var written = 0
+    var permIDs = [String]()
+    let chunk = 50_000
+    while written < count {
+        let offset = written
+        let records = signedRecords(.ed25519, count: min(chunk, count - written), endpoint: { publicEndpoint(offset + $0) })
+        for batch in stride(from: 0, to: records.count, by: 5_000) {
+            _ = try store.announce(batch: Array(records[batch..<min(batch + 5_000, records.count)]))
+        }
+        permIDs += records.prefix(max(0, sample - permIDs.count)).map(\.permID.text)
+        written += records.count
+    }
+    store.close()
+    try (permIDs.joined(separator: "\n") + "\n").write(toFile: arguments[3], atomically: true, encoding: .utf8)
+    print("preloaded \(written)")
+
+case "announcements":
+    guard arguments.count == 4, let type = KeyType(name: arguments[1]), let count = Int(arguments[2]) else {
+        fail("usage: announcements TYPE COUNT OUT")
+    }
+    let records = signedRecords(type, count: count, endpoint: publicEndpoint)
+    let lines = records.map { "/v1/peers/\($0.permID.text)\t" + String(decoding: $0.json, as: UTF8.self) }
+    try (lines.joined(separator: "\n") + "\n").write(toFile: arguments[3], atomically: true, encoding: .utf8)
+    print("signed \(count)")
+
+case "commit":
+    guard arguments.count == 3, let count = Int(arguments[2]) else { fail("usage: commit DATABASE COUNT") }
+    let records = signedRecords(.ed25519, count: 2 * count, endpoint: publicEndpoint)
+    let store = try SQLiteRecordStore(path: arguments[1], sync: .full)
+    let clock = ContinuousClock()
+    var start = clock.now
+    for record in records[0..<count] { _ = try store.announce(record) }
+    let single = Double(count) / seconds(clock.now - start)
+    start = clock.now
+    // 64 real threads (concurrentPerform would run only one per core), each waiting for its commit.
+    let group = DispatchGroup()
+    for worker in 0..<64 {
+        group.enter()
+        Thread {
+            for index in stride(from: count + worker, to: 2 * count, by: 64) { _ = try! store.announce(records[index]) }
+            group.leave()
+        }.start()
+    }
+    group.wait()
+    let grouped = Double(count) / seconds(clock.now - start)
+    store.close()
+    print(String(format: "{\"single_commits_per_s\": %.1f, \"group_commits_per_s\": %.1f}", single, grouped))
+
+case "lookup":
+    guard arguments.count == 4, let duration = Double(arguments[3]) else { fail("usage: lookup DATABASE SAMPLE_FILE SECONDS") }
+    let store = try SQLiteRecordStore(path: arguments[1], sync: .normal)
+    let permIDs = try String(contentsOfFile: arguments[2], encoding: .utf8).split(separator: "\n").map { Base64URL.decode($0)! }
+    let clock = ContinuousClock()
+    let start = clock.now
+    var done = 0
+    while seconds(clock.now - start) < duration {
+        for _ in 0..<1_000 {
+            guard try store.record(for: permIDs[Int.random(in: 0..<permIDs.count)], now: now) != nil else { fail("missing record") }
+        }
+        done += 1_000
+    }
+    store.close()
+    print(String(format: "{\"store_lookups_per_s\": %.1f}", Double(done) / seconds(clock.now - start)))
+
+default:
+    fail("usage: permid-bench preload|announcements|commit|lookup ...")
+}
