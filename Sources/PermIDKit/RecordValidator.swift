@@ -59,13 +59,13 @@ public struct RecordValidator: Sendable {
             throw .unsupportedScheme("unknown sig_alg \"\(fields.sigAlg)\"; known: ed25519, ecdsa-sha256, ecdsa-sha1")
         }
         guard keyType.allowedSchemes.contains(scheme) else {
-            throw .unsupportedScheme("a \(keyType.name) PermID cannot use \(scheme.rawValue)")
+            throw .unsupportedScheme("\(keyType.name) PermIDs cannot use \(scheme.rawValue)")
         }
         guard let signature = Base64URL.decode(fields.signature) else {
             throw .invalidSignature("\"signature\" is not unpadded base64url")
         }
         guard signature.count == keyType.signatureLength else {
-            throw .invalidSignature("a \(keyType.name) signature has \(keyType.signatureLength) bytes, got \(signature.count)")
+            throw .invalidSignature("\(keyType.name) signatures have \(keyType.signatureLength) bytes, got \(signature.count)")
         }
         let endpoints = try Self.endpoints(fields.endpoints)
         try checkFreshness(issuedAt: fields.issuedAt, expiresAt: fields.expiresAt, now: now, freshness: freshness)

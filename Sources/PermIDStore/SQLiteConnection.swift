@@ -72,6 +72,13 @@ final class SQLiteConnection: @unchecked Sendable {
         return statement
     }
 
+    /// Resets every cached statement. A statement stopped before SQLITE_DONE keeps its read
+    /// transaction open and pins the connection to an old snapshot, so each use of a connection ends
+    /// with this.
+    func resetStatements() {
+        for statement in statements.values { statement.reset() }
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
 
@@ -86,9 +93,11 @@ final class SQLiteConnection: @unchecked Sendable {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
+            resetStatements()
             try execute("COMMIT")
             return result
         } catch {
+            resetStatements()
             try? execute("ROLLBACK")
             throw error
         }
@@ -129,6 +138,7 @@ final class SQLiteStatement {
     deinit { sqlite3_finalize(handle) }
 
     fileprivate func reset() {
+        guard sqlite3_stmt_busy(handle) != 0 || sqlite3_bind_parameter_count(handle) > 0 else { return }
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }

@@ -308,7 +308,10 @@ final class ReadConnectionPool: Sendable {
         } else {
             connection = try SQLiteConnection(path: path, readOnly: true)
         }
-        defer { idle.withLock { $0.append(connection) } }
+        defer {
+            connection.resetStatements()
+            idle.withLock { $0.append(connection) }
+        }
         return try body(connection)
     }
 }

@@ -162,7 +162,6 @@ import Testing
         try f.expect(try f.server.put(f.path, record, contentType: "text/plain"), 415, "unsupported-media-type")
         try f.expect(try f.server.put(f.path, record, contentType: nil), 415, "unsupported-media-type")
         try f.expect(try f.server.put(f.path, record, contentType: "application/jsonx"), 415, "unsupported-media-type")
-        #expect(try f.server.put(f.path, record, contentType: "Application/JSON; charset=utf-8").status == 200)
         let big = Array(repeating: UInt8(ascii: " "), count: 4097)
         try f.expect(try f.server.put(f.path, big), 413, "body-too-large")
         try f.expect(try f.server.client.send("PUT", f.path, body: big, chunked: true), 413, "body-too-large")
@@ -175,6 +174,7 @@ import Testing
         #expect(deleted.header("Allow") == "GET, HEAD, PUT")
         #expect(try f.server.client.send("GET", "/v1/peers/lookup").header("Allow") == "POST")
         #expect(try f.server.client.send("POST", "/v1/stats", body: []).status == 405)
+        #expect(try f.server.put(f.path, record, contentType: "Application/JSON; charset=utf-8").status == 200)
     }
 
     @Test func rateLimitsAnswer429WithRetryAfter() throws {

@@ -126,3 +126,24 @@ import Testing
         #expect(Set(accepted.map(\.seq)).count == accepted.count)
     }
 }
+
+/// Reads must always see the latest commit: a statement left mid-result on a pooled read connection
+/// would hold its read transaction open and pin an old snapshot.
+@Suite struct ReadSnapshotTests {
+    @Test func everyReadSeesTheLatestCommit() throws {
+        let store = try StoreFixtures.store()
+        let key = try PrivateKey.generate(.ed25519)
+        let now = StoreFixtures.now
+        _ = try store.counts(now: now)
+        try store.checkHealth()
+        _ = try store.list(after: nil, address: nil, limit: 1, now: now)
+        _ = try store.announce(StoreFixtures.record(key, seq: 1))
+        #expect(try store.record(for: key.permID.bytes, now: now)?.seq == 1)
+        _ = try store.announce(StoreFixtures.record(key, seq: 2))
+        #expect(try store.record(for: key.permID.bytes, now: now)?.seq == 2)
+        #expect(try store.counts(now: now).records == 1)
+        _ = try store.announce(StoreFixtures.record(try PrivateKey.generate(.ed25519), seq: 1))
+        #expect(try store.counts(now: now).records == 2)
+        #expect(try store.list(after: nil, address: nil, limit: 10, now: now).records.count == 2)
+    }
+}
