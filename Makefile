@@ -42,6 +42,7 @@ test: deps pydeps
 api-check: deps
 	@python3 -c "import openapi_spec_validator, schemathesis" 2>/dev/null || python3 -m pip install --quiet $(API_PIP_PACKAGES)
 	swift build --product permidd
+	swift build --product permid
 	bash Tests/api-check.sh .build/debug/permidd
 
 ## vectors: regenerate the test vectors (then review and commit them).
