@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pydeps build run test api-check vectors bench bench-smoke clean
+.PHONY: deps pydeps build run test api-check vectors bench bench-smoke hardening hardening-ci clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -44,6 +44,20 @@ api-check: deps
 	swift build --product permidd
 	swift build --product permid
 	bash Tests/api-check.sh .build/debug/permidd
+
+## hardening: kill -9 under load (20 rounds) and 1,000 slow clients against the real permidd.
+hardening: deps
+	swift build --product permidd
+	swift build --product permid-bench
+	python3 Tests/hardening/crash_rounds.py .build/debug 20
+	python3 Tests/hardening/slow_clients.py .build/debug 1000 10
+
+## hardening-ci: the same with fewer rounds, for CI.
+hardening-ci: deps
+	swift build --product permidd
+	swift build --product permid-bench
+	python3 Tests/hardening/crash_rounds.py .build/debug 5
+	python3 Tests/hardening/slow_clients.py .build/debug 1000 4
 
 ## vectors: regenerate the test vectors (then review and commit them).
 vectors: pydeps

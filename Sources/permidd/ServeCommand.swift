@@ -66,7 +66,7 @@ struct ServeCommand: ParsableCommand {
     var connectionLimit = 4_096
 
     @Option(help: "Open connections per client address at most; 0 for no limit. (env: PERMIDD_PER_IP_CONNECTION_LIMIT)")
-    var perIPConnectionLimit = 0
+    var perIPConnectionLimit = 256
 
     @Option(help: "Seconds of inactivity before a connection is closed. (env: PERMIDD_CONNECTION_TIMEOUT)")
     var connectionTimeout = 15
