@@ -44,7 +44,8 @@ extension SQLiteError {
         case SQLITE_FULL: .serviceUnavailable("the directory's storage is full")
         case SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN: .serviceUnavailable("the directory's database is read-only")
         case SQLITE_BUSY, SQLITE_LOCKED: .serviceUnavailable("the directory's database is busy")
-        case SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB: .serviceUnavailable("the directory's database cannot be read")
+        case SQLITE_IOERR: .serviceUnavailable("the directory's storage failed (I/O error)")
+        case SQLITE_CORRUPT, SQLITE_NOTADB: .serviceUnavailable("the directory's database cannot be read")
         default: .internalError
         }
     }
