@@ -46,6 +46,24 @@ public struct JSONWriter: Sendable {
         bytes += json
     }
 
+    /// Writes a parsed JSON value back as compact text (numbers keep their exact text).
+    public mutating func value(_ name: String?, _ value: JSONValue) {
+        switch value {
+        case .null: null(name)
+        case .bool(let flag): raw(name, Array((flag ? "true" : "false").utf8))
+        case .number(let text): raw(name, Array(text.utf8))
+        case .string(let text): string(name, text)
+        case .array(let elements):
+            beginArray(name)
+            for element in elements { self.value(nil, element) }
+            endArray()
+        case .object(let members):
+            beginObject(name)
+            for member in members { self.value(member.name, member.value) }
+            endObject()
+        }
+    }
+
     /// The text as a String.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 

@@ -125,7 +125,7 @@ struct ResolveCommand: ParsableCommand {
                   case .string(let permid)? = fields.first(where: { $0.name == "permid" })?.value,
                   permids.contains(permid) else { continue }
             var record = JSONWriter()
-            record.raw(nil, Self.serialize(value))
+            record.value(nil, value)
             results[permid] = Self.verify(record.bytes, permid: permid)
         }
         return results
@@ -140,28 +140,5 @@ struct ResolveCommand: ParsableCommand {
         } catch {
             return .forged("\(error.title): \(error.detail)")
         }
-    }
-
-    /// JSON text of a parsed value (to re-check one record of a batch answer on its own).
-    private static func serialize(_ value: JSONValue) -> [UInt8] {
-        var writer = JSONWriter()
-        func write(_ value: JSONValue, _ name: String?) {
-            switch value {
-            case .null: writer.null(name)
-            case .bool(let flag): writer.raw(name, Array((flag ? "true" : "false").utf8))
-            case .number(let text): writer.raw(name, Array(text.utf8))
-            case .string(let text): writer.string(name, text)
-            case .array(let elements):
-                writer.beginArray(name)
-                for element in elements { write(element, nil) }
-                writer.endArray()
-            case .object(let members):
-                writer.beginObject(name)
-                for member in members { write(member.value, member.name) }
-                writer.endObject()
-            }
-        }
-        write(value, nil)
-        return writer.bytes
     }
 }

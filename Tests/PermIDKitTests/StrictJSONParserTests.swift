@@ -58,3 +58,12 @@ import Testing
         ]))
     }
 }
+
+@Suite struct JSONWriterValueTests {
+    @Test func writesParsedValuesBackExactly() throws {
+        let text = #"{"a":[1,-2.5e3,true,false,null],"b":"x\"y","c":{}}"#
+        var writer = JSONWriter()
+        writer.value(nil, try StrictJSONParser.parse(Array(text.utf8)))
+        #expect(writer.text == text)
+    }
+}
