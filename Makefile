@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pydeps build run test api-check vectors bench bench-smoke hardening hardening-ci clean
+.PHONY: deps pydeps build run test api-check vectors bench bench-smoke hardening hardening-ci sanitize fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -59,6 +59,11 @@ hardening-ci: deps
 	python3 Tests/hardening/crash_rounds.py .build/debug 5
 	python3 Tests/hardening/slow_clients.py .build/debug 1000 4
 
+## sanitize: every Swift test under AddressSanitizer (leaks checked, with the suppressions in Tests/sanitizers).
+sanitize: deps pydeps
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp:print_suppressions=0 \
+	  swift test --sanitize=address --scratch-path .build-asan
+
 ## vectors: regenerate the test vectors (then review and commit them).
 vectors: pydeps
 	python3 Tests/Vectors/generate.py --out Tests/Vectors
@@ -71,6 +76,7 @@ bench: deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
 	swift build -c release --product permidd
 	swift build -c release --product permid-bench
+	swift build -c release --product permid-bench-verify
 	python3 bench/run.py
 
 ## bench-smoke: the same harness with tiny sizes, so it keeps working (run by CI); writes to a temp dir.
@@ -78,4 +84,5 @@ bench-smoke: deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
 	swift build -c release --product permidd
 	swift build -c release --product permid-bench
+	swift build -c release --product permid-bench-verify
 	python3 bench/run.py --sizes 1000,5000 --seconds 2 --output $$(mktemp -d)

@@ -41,6 +41,8 @@ lines += ["", "Announcements are each signed for a fresh PermID, so 2xx/s is acc
     f"{name} {100 * figure['ok_rps'] / results['openssl_verify_per_s']['ed25519' if name.startswith('ed25519') else 'ecdsap256']:.0f}%"
     for name, figure in results["announce"].items()), ""]
 
+lines += ["## Signature verification (one thread, PermID parse + verify)", "", results["verify_table"].strip(), ""]
+
 lines += ["## Store and process", "", "| records | start-up s | peak RSS MB | DB bytes/record | store lookups/s | raw SQLite lookups/s | ratio |",
           "|---:|---:|---:|---:|---:|---:|---:|"]
 for size in sizes:

@@ -140,6 +140,10 @@ def main():
     log("ceilings: openssl speed (one core)")
     results["openssl_verify_per_s"] = {"ed25519": openssl_speed("ed25519", 3), "ecdsap256": openssl_speed("ecdsap256", 3)}
 
+    log("parse + verify per scheme against openssl speed (bench/verify)")
+    results["verify_table"] = subprocess.run([os.path.join(RELEASE, "permid-bench-verify"), str(max(1, options.seconds // 5))],
+                                             capture_output=True, text=True, check=True).stdout
+
     log("ceiling: bare libmicrohttpd server")
     subprocess.run(["cc", "-O2", "-o", os.path.join(work, "ceiling"), os.path.join(ROOT, "bench", "ceiling", "ceiling.c"), "-lmicrohttpd"], check=True)
     with open(os.path.join(work, "ceiling-permids.txt"), "w") as f:
