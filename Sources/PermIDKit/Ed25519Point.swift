@@ -1,6 +1,7 @@
 internal import CCrypto
 
-/// Checks that 32 bytes decode to a point of Ed25519 as RFC 8032 §5.1.3 describes.
+/// Checks that 32 bytes decode to a point of Ed25519 as RFC 8032 §5.1.3 describes, and that the point
+/// is not one of the eight of small order.
 ///
 /// OpenSSL accepts any 32 bytes as an Ed25519 public key and only fails later, at verification;
 /// a PermID must be a real point, so the directory decodes it here: y < p, and
@@ -11,10 +12,25 @@ enum Ed25519Point {
     // d = −121665 / 121666 mod p
     private static let dHex = "52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3"
 
-    /// Whether the encoding is a canonical Ed25519 point.
+    /// The y-coordinates (little-endian, sign bit clear) of the eight points of small order: 0, 1,
+    /// p − 1 and the two of order 8. A key there is no one's key: signatures under it can be made
+    /// without a private key (e.g. the identity point verifies R = B, S = 1 on any message).
+    private static let smallOrderY: [[UInt8]] = [
+        [UInt8](repeating: 0, count: 32),
+        [1] + [UInt8](repeating: 0, count: 31),
+        [0xEC] + [UInt8](repeating: 0xFF, count: 30) + [0x7F],
+        [0x26, 0xE8, 0x95, 0x8F, 0xC2, 0xB2, 0x27, 0xB0, 0x45, 0xC3, 0xF4, 0x89, 0xF2, 0xEF, 0x98, 0xF0,
+         0xD5, 0xDF, 0xAC, 0x05, 0xD3, 0xC6, 0x33, 0x39, 0xB1, 0x38, 0x02, 0x88, 0x6D, 0x53, 0xFC, 0x05],
+        [0xC7, 0x17, 0x6A, 0x70, 0x3D, 0x4D, 0xD8, 0x4F, 0xBA, 0x3C, 0x0B, 0x76, 0x0D, 0x10, 0x67, 0x0F,
+         0x2A, 0x20, 0x53, 0xFA, 0x2C, 0x39, 0xCC, 0xC6, 0x4E, 0xC7, 0xFD, 0x77, 0x92, 0xAC, 0x03, 0x7A],
+    ]
+
+    /// Whether the encoding is a canonical Ed25519 point of large order.
     static func isValidEncoding(_ encoded: [UInt8]) -> Bool {
-        guard encoded.count == 32,
-              let context = BN_CTX_new() else { return false }
+        guard encoded.count == 32 else { return false }
+        var y = encoded
+        y[31] &= 0x7F
+        guard !smallOrderY.contains(y), let context = BN_CTX_new() else { return false }
         defer { BN_CTX_free(context) }
         BN_CTX_start(context)
         defer { BN_CTX_end(context) }

@@ -205,9 +205,11 @@ public final class DirectoryService: HTTPHandler {
         let found = try store.records(for: decoded.compactMap { $0 }, now: clock)
         // Name the first invalid entry. A stored PermID was validated when announced; only misses pay
         // for a full key check.
+        var checked = Set<[UInt8]>()
         for (index, bytes) in decoded.enumerated() {
             guard let bytes else { throw .invalidPermID("permids[\(index)] is not unpadded base64url") }
-            guard found[bytes] == nil else { continue }
+            // Each distinct miss is checked once: duplicates must not multiply the cost of a request.
+            guard found[bytes] == nil, checked.insert(bytes).inserted else { continue }
             do {
                 _ = try PublicKey(bytes: bytes)
             } catch {

@@ -80,7 +80,7 @@ struct AnnounceCommand: ParsableCommand {
     private func currentEndpoints(_ announcer: inout Announcer) throws -> [Endpoint] {
         if !endpoints.isEmpty { return endpoints.compactMap(Endpoint.init) }
         let seen = try announcer.client.whoami()
-        announcer.clockOffset = Int64(seen.serverTime) - Int64(unixNow())
+        try announcer.adoptClock(of: seen.serverTime)
         return [Endpoint(address: seen.ip, port: port!)]
     }
 

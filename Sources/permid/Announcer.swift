@@ -33,14 +33,38 @@ struct Announcer {
                 return record
             case 409 where !retriedSeq:
                 retriedSeq = true
-                minimumSeq = (response.problem.storedSeq ?? seq) + 1
+                let stored = response.problem.storedSeq ?? seq
+                // seq is clock-based (milliseconds); a directory claiming one more than a day ahead is
+                // lying or another tool uses this key: never jump there, or the key is stuck at 2^53 − 1.
+                guard stored < seq + Self.maximumSeqJump else {
+                    throw CLIFailure(.server, "the directory claims stored seq \(stored), more than a day ahead of \(seq); refusing to jump to it")
+                }
+                minimumSeq = stored + 1
             case 400 where response.problem.slug == "clock-skew" && !retriedClock:
                 retriedClock = true
-                clockOffset = Int64(try client.whoami().serverTime) - Int64(unixNow())
+                try adoptClock(of: try client.whoami().serverTime)
             default:
                 throw AnnounceFailure(response: response)
             }
         }
+    }
+}
+
+extension Announcer {
+    /// The furthest ahead of the next clock-based seq a 409's stored seq is believed: one day in milliseconds.
+    static let maximumSeqJump: UInt64 = 86_400_000
+
+    /// The largest clock difference to the directory that is adopted: one hour.
+    static let maximumClockOffset: Int64 = 3_600
+
+    /// Dates records by the directory's clock when it differs from ours, within an hour; beyond that the
+    /// local clock is wrong or the directory lies, and both deserve a person's attention.
+    mutating func adoptClock(of serverTime: UInt64) throws {
+        let offset = Int64(serverTime) - Int64(unixNow())
+        guard abs(offset) <= Self.maximumClockOffset else {
+            throw CLIFailure(.server, "the directory's clock differs from this machine's by \(offset) s; fix the clock or use another directory")
+        }
+        clockOffset = offset
     }
 }
 

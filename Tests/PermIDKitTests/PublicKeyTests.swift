@@ -1,0 +1,58 @@
+import Testing
+import PermIDKit
+
+@Suite struct PublicKeyTests {
+    static let ed25519Prefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+
+    static func hex(_ text: String) -> [UInt8] {
+        let digits = Array(text.utf8)
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<($0 + 2)], as: UTF8.self), radix: 16)! }
+    }
+
+    /// The eight small-order points (both signs where the sign bit matters) and points not on the curve.
+    @Test(arguments: [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0200000000000000000000000000000000000000000000000000000000000000",
+    ])
+    func weakOrInvalidEd25519PointsAreRefused(pointHex: String) {
+        let point = Self.hex(pointHex)
+        #expect(throws: DirectoryError.self) { try PublicKey(bytes: Self.ed25519Prefix + point) }
+        #expect(throws: DirectoryError.self) { try PublicKey(bytes: PermID.libnaclPrefix + [UInt8](repeating: 9, count: 32) + point) }
+    }
+
+    @Test func generatedKeysOfEveryTypeParseAndRoundTrip() throws {
+        for type in KeyType.all {
+            let key = try PrivateKey.generate(type)
+            let parsed = try PublicKey(bytes: key.permID.bytes)
+            #expect(parsed.permID == key.permID)
+            #expect(try PublicKey(text: key.permID.text).permID.keyType == type)
+            let message = Array("hello".utf8)
+            for scheme in type.allowedSchemes {
+                let signature = try key.sign(message, scheme: scheme)
+                #expect(signature.count == type.signatureLength)
+                #expect(parsed.verify(signature: signature, message: message, scheme: scheme))
+                #expect(!parsed.verify(signature: signature, message: Array("hellO".utf8), scheme: scheme))
+            }
+        }
+    }
+
+    @Test func privateKeyFilesRoundTrip() throws {
+        for type in KeyType.all where type != .libnacl {
+            let key = try PrivateKey.generate(type)
+            #expect(try PrivateKey(fileContents: Array(key.pkcs8PEM().utf8)).permID == key.permID)
+        }
+        let dual = try PrivateKey.generate(.libnacl)
+        #expect(throws: KeyError.self) { try dual.pkcs8PEM() }
+        #expect(try PrivateKey(fileContents: dual.ipv8Binary()).permID == dual.permID)
+        #expect(throws: KeyError.self) { try PrivateKey(fileContents: Array("-----BEGIN nonsense".utf8)) }
+        #expect(throws: KeyError.self) { try PrivateKey(fileContents: [1, 2, 3]) }
+    }
+}
