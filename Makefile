@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pydeps build run test api-check vectors bench bench-smoke hardening hardening-ci sanitize fuzz clean
+.PHONY: deps pydeps build run test api-check vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -65,6 +65,10 @@ hardening-ci: deps
 sanitize: deps pydeps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp:print_suppressions=0 \
 	  swift test --sanitize=address --scratch-path .build-asan --filter 'PermIDKitTests|PermIDStoreTests|PermIDServerTests'
+
+## sanitize-thread: the same suites under ThreadSanitizer (not in CI: see docs/security.md, "Sanitizers").
+sanitize-thread: deps pydeps
+	swift test --sanitize=thread --scratch-path .build-tsan --filter 'PermIDKitTests|PermIDStoreTests|PermIDServerTests'
 
 ## vectors: regenerate the test vectors (then review and commit them).
 vectors: pydeps
