@@ -35,7 +35,9 @@ public struct RecordValidator: Sendable {
     public func validateAnnouncement(body: [UInt8], pathPermID: some StringProtocol, now: UInt64) throws(DirectoryError) -> SignedRecord {
         let fields = try RecordFields.decode(json: body)
         let key = try PublicKey(text: pathPermID)
-        if let bodyPermID = fields.permID, bodyPermID != pathPermID {
+        // Compared as bytes: Swift's String == treats canonically equivalent text as equal
+        // (U+212A KELVIN SIGN equals "K"), and the protocol asks for the same text exactly.
+        if let bodyPermID = fields.permID, !bodyPermID.utf8.elementsEqual(pathPermID.utf8) {
             throw .permIDMismatch(path: String(pathPermID), body: bodyPermID)
         }
         return try validate(fields, key: key, now: now, freshness: .announcement)

@@ -56,3 +56,19 @@ import PermIDKit
         #expect(throws: KeyError.self) { try PrivateKey(fileContents: [1, 2, 3]) }
     }
 }
+
+@Suite struct PermIDMatchTests {
+    /// Found by fuzzing (fuzz/regressions/announce): U+212A KELVIN SIGN is canonically equivalent to
+    /// "K", so a String comparison let a body permid that is not the path's text through.
+    @Test func bodyPermIDMustEqualThePathByteForByte() throws {
+        var key: PrivateKey
+        repeat { key = try PrivateKey.generate(.ed25519) } while !key.permID.text.contains("K")
+        let record = try SignedRecord.sign(with: key, seq: 1, issuedAt: 1_764_028_800, expiresAt: 1_764_032_400, endpoints: [])
+        let lookalike = key.permID.text.replacingOccurrences(of: "K", with: "\u{212A}")
+        #expect(lookalike == key.permID.text, "Swift's String == treats them as equal")
+        let body = String(decoding: record.json, as: UTF8.self).replacingOccurrences(of: key.permID.text, with: lookalike)
+        #expect(throws: DirectoryError.permIDMismatch(path: key.permID.text, body: lookalike)) {
+            try RecordValidator().validateAnnouncement(body: Array(body.utf8), pathPermID: key.permID.text, now: 1_764_028_800)
+        }
+    }
+}
