@@ -70,6 +70,11 @@ sanitize: deps pydeps
 sanitize-thread: deps pydeps
 	swift test --sanitize=thread --scratch-path .build-tsan --filter 'PermIDKitTests|PermIDStoreTests|PermIDServerTests'
 
+## fuzz: each libFuzzer target (fuzz/targets) for FUZZ_SECONDS (default 60); see fuzz/README.md.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
 ## vectors: regenerate the test vectors (then review and commit them).
 vectors: pydeps
 	python3 Tests/Vectors/generate.py --out Tests/Vectors
