@@ -1,6 +1,6 @@
 /// An IPv4 or IPv6 address held as its network-order bytes, with strict text parsing and
 /// canonical text output (dotted quad; RFC 5952 for IPv6).
-public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// 4 bytes for IPv4, 16 for IPv6, in network order.
     public let bytes: [UInt8]
 
@@ -77,10 +77,6 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         let head = hex[0..<bestStart].joined(separator: ":")
         let tail = hex[(bestStart + bestLength)...].joined(separator: ":")
         return head + "::" + tail
-    }
-
-    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
-        lhs.bytes.count != rhs.bytes.count ? lhs.bytes.count < rhs.bytes.count : lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }
 
     // MARK: - Parsing

@@ -40,9 +40,6 @@ public struct SignedRecord: Hashable, Sendable {
     /// Whether the record says "not reachable" (no endpoints).
     public var isWithdrawal: Bool { endpoints.isEmpty }
 
-    /// Whether the record is valid at Unix time `now` (now < expiresAt).
-    public func isLive(at now: UInt64) -> Bool { now < expiresAt }
-
     /// The exact bytes the owner signs.
     public var message: [UInt8] {
         Self.message(permID: permID, scheme: scheme, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt, endpoints: endpoints)
