@@ -6,7 +6,7 @@ enum ECDSASignature {
     static func der(fromRaw raw: [UInt8]) -> [UInt8] {
         let half = raw.count / 2
         let body = integer(raw[0..<half]) + integer(raw[half...])
-        return [0x30] + length(body.count) + body
+        return DER.sequence(body)
     }
 
     /// Raw r ‖ s, each left-padded to `fieldBytes`, from a DER signature; `nil` if it does not fit.
@@ -30,10 +30,7 @@ enum ECDSASignature {
         var digits = Array(magnitude.drop { $0 == 0 })
         if digits.isEmpty { digits = [0] }
         if digits[0] & 0x80 != 0 { digits.insert(0, at: 0) }
-        return [0x02] + length(digits.count) + digits
+        return [0x02] + DER.length(digits.count) + digits
     }
 
-    private static func length(_ count: Int) -> [UInt8] {
-        count < 0x80 ? [UInt8(count)] : [0x81, UInt8(count)]
-    }
 }

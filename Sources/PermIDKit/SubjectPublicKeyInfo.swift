@@ -21,11 +21,11 @@ enum SubjectPublicKeyInfo {
     }
 
     private static let prefixes: [Curve: [UInt8]] = Dictionary(uniqueKeysWithValues: Curve.allCases.map { curve in
-        let algorithm = sequence(ecPublicKeyOID + curveOID(curve))
+        let algorithm = DER.sequence(ecPublicKeyOID + curveOID(curve))
         let pointLength = 1 + 2 * curve.fieldBytes
-        let bitStringHeader = [0x03] + length(pointLength + 1) + [0x00]
+        let bitStringHeader = [0x03] + DER.length(pointLength + 1) + [0x00]
         let total = algorithm.count + bitStringHeader.count + pointLength
-        return (curve, [0x30] + length(total) + algorithm + bitStringHeader)
+        return (curve, [0x30] + DER.length(total) + algorithm + bitStringHeader)
     })
 
     /// The bytes before the point 0x04 ‖ X ‖ Y in the canonical SPKI of a key on `curve`.
@@ -51,9 +51,6 @@ enum SubjectPublicKeyInfo {
         return key
     }
 
-    private static func sequence(_ body: [UInt8]) -> [UInt8] { [0x30] + length(body.count) + body }
-
-    private static func length(_ count: Int) -> [UInt8] { count < 0x80 ? [UInt8(count)] : [0x81, UInt8(count)] }
 }
 
 /// The message digests of the ECDSA schemes, fetched from OpenSSL once; fetched algorithm objects are

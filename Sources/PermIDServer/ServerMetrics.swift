@@ -36,23 +36,26 @@ public final class ServerMetrics: Sendable {
 
     /// Counts a request and records its latency.
     public func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        let key = RequestKey(route: route, method: method, status: status)
-        let counter = requestCounters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = CoreMetrics.Counter(
+        Self.handle(requestCounters, RequestKey(route: route, method: method, status: status)) {
+            CoreMetrics.Counter(
                 label: "permid_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
                 factory: factory)
-            counters[key] = counter
-            return counter
+        }.increment()
+        Self.handle(requestTimers, route) {
+            CoreMetrics.Timer(label: "permid_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+        }.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// The cached handle for `key`, made by `make` the first time.
+    private static func handle<Key: Hashable & Sendable, Handle: Sendable>(
+        _ cache: borrowing Mutex<[Key: Handle]>, _ key: Key, make: () -> sending Handle
+    ) -> Handle {
+        cache.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
         }
-        counter.increment()
-        let timer = requestTimers.withLock { timers in
-            if let timer = timers[route] { return timer }
-            let timer = CoreMetrics.Timer(label: "permid_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            timers[route] = timer
-            return timer
-        }
-        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// The labels of one request counter.
@@ -64,13 +67,9 @@ public final class ServerMetrics: Sendable {
 
     /// Counts an announcement by outcome: `accepted` or the problem slug it was rejected with.
     public func recordAnnouncement(outcome: String) {
-        let counter = announcementCounters.withLock { counters in
-            if let counter = counters[outcome] { return counter }
-            let counter = CoreMetrics.Counter(label: "permid_announcements_total", dimensions: [("outcome", outcome)], factory: factory)
-            counters[outcome] = counter
-            return counter
-        }
-        counter.increment()
+        Self.handle(announcementCounters, outcome) {
+            CoreMetrics.Counter(label: "permid_announcements_total", dimensions: [("outcome", outcome)], factory: factory)
+        }.increment()
     }
 
     /// Updates the store gauges.
