@@ -1,13 +1,15 @@
 # permid — build, run, test and benchmark. Every target installs what it needs first.
 SHELL := /bin/bash
 APT_PACKAGES := libmicrohttpd-dev libssl-dev libsqlite3-dev pkg-config
-PIP_PACKAGES := cryptography ipv8-rust-tunnels
-API_PIP_PACKAGES := openapi-spec-validator schemathesis
+# The Python tools live in a virtual environment under the build folder, pinned in
+# Tests/requirements.txt: a distribution's python3 (PEP 668) refuses pip installs into itself.
+VENV := .build/venv
+PY := $(CURDIR)/$(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pydeps build run test api-check vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
+.PHONY: deps pyenv build run test api-check vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -17,9 +19,19 @@ deps:
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 
-## pydeps: the independent implementations the test vectors are checked with.
-pydeps:
-	@python3 -c "import cryptography, ipv8_rust_tunnels" 2>/dev/null || python3 -m pip install --quiet $(PIP_PACKAGES)
+## pyenv: the virtual environment with every Python tool the tests use (Tests/requirements.txt),
+## made with the python3 on PATH (installing Debian's python3-venv when venv is missing), reused
+## while the requirements are unchanged.
+pyenv: $(VENV)/.installed
+
+$(VENV)/.installed: Tests/requirements.txt
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y python3; }
+	@rm -rf $(VENV)
+	@python3 -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+	  echo "installing: python3-venv"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y python3-venv && python3 -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r Tests/requirements.txt
+	@touch $@
 
 ## build: release binaries permidd and permid.
 build: deps
@@ -32,42 +44,41 @@ run: build
 	.build/release/permidd serve --listen $(LISTEN) --database $(DATABASE)
 
 ## test: every Swift test, the vector cross-check, and the API contract check.
-test: deps pydeps
+test: deps pyenv
 	swift build --build-tests
 	swift test
-	python3 Tests/Vectors/generate.py --check
+	$(PY) Tests/Vectors/generate.py --check
 	$(MAKE) api-check
 
 ## api-check: validate openapi.yaml and run schemathesis against a live permidd.
-api-check: deps
-	@python3 -c "import openapi_spec_validator, schemathesis" 2>/dev/null || python3 -m pip install --quiet $(API_PIP_PACKAGES)
+api-check: deps pyenv
 	swift build --product permidd
 	swift build --product permid
-	bash Tests/api-check.sh .build/debug/permidd
+	PYTHON=$(PY) bash Tests/api-check.sh .build/debug/permidd
 
 ## hardening: kill -9 under load (20 rounds) and 1,000 slow clients against the real permidd.
-hardening: deps
+hardening: deps pyenv
 	swift build --product permidd
 	swift build --product permid-bench
-	python3 Tests/hardening/crash_rounds.py .build/debug 20
-	python3 Tests/hardening/slow_clients.py .build/debug 1000 10
+	$(PY) Tests/hardening/crash_rounds.py .build/debug 20
+	$(PY) Tests/hardening/slow_clients.py .build/debug 1000 10
 
 ## hardening-ci: the same with fewer rounds, for CI.
-hardening-ci: deps
+hardening-ci: deps pyenv
 	swift build --product permidd
 	swift build --product permid-bench
-	python3 Tests/hardening/crash_rounds.py .build/debug 5
-	python3 Tests/hardening/slow_clients.py .build/debug 1000 4
+	$(PY) Tests/hardening/crash_rounds.py .build/debug 5
+	$(PY) Tests/hardening/slow_clients.py .build/debug 1000 4
 
 ## sanitize: the core, store and server suites under AddressSanitizer, leaks checked (library-internal
 ## leaks suppressed in Tests/sanitizers/lsan.supp). The CLI suites run child processes against time
 ## bounds that ASan's slowdown breaks, so they run only in `make test`.
-sanitize: deps pydeps
+sanitize: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/sanitizers/lsan.supp:print_suppressions=0 \
 	  swift test --sanitize=address --scratch-path .build-asan --filter 'PermIDKitTests|PermIDStoreTests|PermIDServerTests'
 
 ## sanitize-thread: the same suites under ThreadSanitizer (not in CI: see docs/security.md, "Sanitizers").
-sanitize-thread: deps pydeps
+sanitize-thread: deps
 	swift test --sanitize=thread --scratch-path .build-tsan --filter 'PermIDKitTests|PermIDStoreTests|PermIDServerTests'
 
 ## fuzz: each libFuzzer target (fuzz/targets) for FUZZ_SECONDS (default 60); see fuzz/README.md.
@@ -76,24 +87,24 @@ fuzz: deps
 	bash fuzz/run.sh $(FUZZ_SECONDS)
 
 ## vectors: regenerate the test vectors (then review and commit them).
-vectors: pydeps
-	python3 Tests/Vectors/generate.py --out Tests/Vectors
+vectors: pyenv
+	$(PY) Tests/Vectors/generate.py --out Tests/Vectors
 
 clean:
 	rm -rf .build data
 
 ## bench: the full benchmark (release build; about 15 minutes); report in bench/results/latest.md.
-bench: deps
+bench: deps pyenv
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
 	swift build -c release --product permidd
 	swift build -c release --product permid-bench
 	swift build -c release --product permid-bench-verify
-	python3 bench/run.py
+	$(PY) bench/run.py
 
 ## bench-smoke: the same harness with tiny sizes, so it keeps working (run by CI); writes to a temp dir.
-bench-smoke: deps
+bench-smoke: deps pyenv
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
 	swift build -c release --product permidd
 	swift build -c release --product permid-bench
 	swift build -c release --product permid-bench-verify
-	python3 bench/run.py --sizes 1000,5000 --seconds 2 --output $$(mktemp -d)
+	$(PY) bench/run.py --sizes 1000,5000 --seconds 2 --output $$(mktemp -d)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The API contract check: openapi.yaml is valid OpenAPI 3.1, and a live permidd answers as it says
-# (schemathesis, every check). Usage: Tests/api-check.sh PATH_TO_PERMIDD [MAX_EXAMPLES]
+# (schemathesis, every check). Usage: PYTHON=.build/venv/bin/python Tests/api-check.sh PATH_TO_PERMIDD [MAX_EXAMPLES]
+# PYTHON is the virtual environment `make pyenv` makes (Tests/requirements.txt); `make api-check` sets it.
 set -euo pipefail
+python=${PYTHON:?set PYTHON to the Python of the virtual environment (make pyenv makes .build/venv)}
 permidd=$(realpath "$1")
 examples=${2:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,9 +11,9 @@ permid=$(dirname "$permidd")/permid
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
-python3 -m openapi_spec_validator "$root/openapi.yaml"
+"$python" -m openapi_spec_validator "$root/openapi.yaml"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$permidd" serve --database "$work/permid.sqlite" --listen "127.0.0.1:$port" --rate-limit off --log-level warning &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -23,8 +25,7 @@ if [ -x "$permid" ]; then
 fi
 
 cd "$work"
-# The console script may not be on PATH (pyenv shims, user installs): call its entry point.
-python3 -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; schemathesis()' \
+"$python" -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "schemathesis"; schemathesis()' \
   --config-file "$root/Tests/schemathesis.toml" --no-color run "$root/openapi.yaml" \
   --url "http://127.0.0.1:$port" --checks all --max-examples "$examples" --seed 1
 kill -0 "$server" || { echo "permidd died during the API check" >&2; exit 1; }

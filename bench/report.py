@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns bench/results/latest.json into latest.md (figures, ratios to the in-run ceilings, targets)
 and latest.png (resolve throughput and p99 against record count). Usage: report.py RESULTS_DIR"""
-import json, os, subprocess, sys
+import json, os, sys
 
 directory = sys.argv[1]
 results = json.load(open(os.path.join(directory, "latest.json")))
@@ -77,11 +77,7 @@ lines += ["## Targets (issue 6)", "", "| target | measured | |", "|---|---|---|"
           "", "![throughput and p99 against record count](latest.png)", ""]
 open(os.path.join(directory, "latest.md"), "w").write("\n".join(lines))
 
-try:
-    import matplotlib
-except ImportError:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "matplotlib"], check=True)
-import matplotlib
+import matplotlib  # from the virtual environment `make pyenv` makes (Tests/requirements.txt)
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
