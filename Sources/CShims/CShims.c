@@ -12,10 +12,11 @@ static size_t permid_mhd_no_unescape(void *context, struct MHD_Connection *conne
     return strlen(text);
 }
 
-struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options,
-                                    MHD_AccessHandlerCallback handler, void *handler_context,
-                                    MHD_RequestCompletedCallback completed, void *completed_context) {
-    return MHD_start_daemon(options->flags, 0, NULL, NULL, handler, handler_context,
+struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options, void *context,
+                                    MHD_AccessHandlerCallback handler,
+                                    permid_mhd_request_started started,
+                                    MHD_RequestCompletedCallback completed) {
+    return MHD_start_daemon(options->flags, 0, NULL, NULL, handler, context,
                             MHD_OPTION_SOCK_ADDR, options->address,
                             MHD_OPTION_THREAD_POOL_SIZE, options->thread_pool_size,
                             MHD_OPTION_CONNECTION_LIMIT, options->connection_limit,
@@ -23,7 +24,8 @@ struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options,
                             MHD_OPTION_CONNECTION_TIMEOUT, options->connection_timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, options->connection_memory_limit,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, options->listen_backlog,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
+                            MHD_OPTION_URI_LOG_CALLBACK, started, context,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, context,
                             MHD_OPTION_UNESCAPE_CALLBACK, permid_mhd_no_unescape, NULL,
                             MHD_OPTION_END);
 }
@@ -50,4 +52,9 @@ int permid_mhd_client_address(struct MHD_Connection *connection, uint8_t address
         return 6;
     }
     return 0;
+}
+
+unsigned int permid_mhd_http_status(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS);
+    return info == NULL ? 0 : info->http_status;
 }

@@ -1,4 +1,3 @@
-import Dispatch
 
 /// What happened to an announcement handed to a ``RecordStore``.
 public enum AnnounceOutcome: Hashable, Sendable {
@@ -49,9 +48,13 @@ public struct RecordPage: Hashable, Sendable {
 ///
 /// Implementations are safe to call from many threads at once.
 public protocol RecordStore: Sendable {
-    /// Stores `record` if its `seq` is greater than any ever stored for its PermID, atomically, and
-    /// calls `completion` (on a thread of the store's) once the outcome is durable.
-    func announce(_ record: SignedRecord, completion: @escaping @Sendable (Result<AnnounceOutcome, DirectoryError>) -> Void)
+    /// Submits `record`, to be stored if its `seq` is greater than any ever stored for its PermID,
+    /// atomically. The returned one-shot is fulfilled (on a thread of the store's) once the outcome is durable.
+    func submit(_ record: SignedRecord) -> OneShot<Result<AnnounceOutcome, DirectoryError>>
+
+    /// Stops taking writes, for shutdown: writes queued or waiting on a lock fail at once with
+    /// ``DirectoryError/serviceUnavailable(_:)``, and later ones too. Returns when no write is in progress.
+    func stopWrites()
 
     /// The live record for a PermID's binary form, or `nil` if none is stored or it has expired at `now`.
     func record(for permID: [UInt8], now: UInt64) throws(DirectoryError) -> SignedRecord?
@@ -75,25 +78,6 @@ public protocol RecordStore: Sendable {
 extension RecordStore {
     /// Stores `record` under the sequence rule and returns once the outcome is durable.
     public func announce(_ record: SignedRecord) throws(DirectoryError) -> AnnounceOutcome {
-        let box = OutcomeBox()
-        announce(record) { box.finish($0) }
-        return try box.wait()
-    }
-}
-
-/// Hands a completion's result to a thread waiting for it.
-private final class OutcomeBox: @unchecked Sendable {
-    // @unchecked Sendable: `result` is written before `semaphore.signal()` and read after `wait()`.
-    private let semaphore = DispatchSemaphore(value: 0)
-    private var result: Result<AnnounceOutcome, DirectoryError>?
-
-    func finish(_ result: Result<AnnounceOutcome, DirectoryError>) {
-        self.result = result
-        semaphore.signal()
-    }
-
-    func wait() throws(DirectoryError) -> AnnounceOutcome {
-        semaphore.wait()
-        return try result!.get()
+        try submit(record).wait().get()
     }
 }

@@ -18,6 +18,22 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
         prefixLength = length
     }
 
+    /// The range of `prefixLength` bits (clamped to the address's size) around `address`.
+    public init(network address: IPAddress, prefixLength: Int) {
+        network = address
+        self.prefixLength = min(max(0, prefixLength), address.bytes.count * 8)
+    }
+
+    /// The network address with the host bits cleared: one key for every address in the range.
+    public var maskedBytes: [UInt8] {
+        var remaining = prefixLength
+        return network.bytes.map { byte in
+            let bits = min(8, max(0, remaining))
+            remaining -= 8
+            return byte & UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
+        }
+    }
+
     /// Whether `address` is in this range.
     public func contains(_ address: IPAddress) -> Bool {
         guard address.bytes.count == network.bytes.count else { return false }
@@ -34,38 +50,52 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(network)/\(prefixLength)" }
 }
 
+/// The forwarding header a trusted proxy sets.
+public enum ProxyHeader: String, Hashable, Sendable, CaseIterable {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx's `$proxy_add_x_forwarded_for`, HAProxy, most load balancers).
+    case xForwardedFor = "x-forwarded-for"
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    case forwarded
+}
+
 /// Finds a request's source address: the direct peer, or, only when the peer is a trusted proxy,
-/// the nearest untrusted address named by `Forwarded` (preferred) or `X-Forwarded-For`.
+/// the nearest untrusted address named by the one forwarding header the operator's proxy sets. The
+/// other header is ignored: a proxy that sets one passes the other through from the client untouched.
 public struct SourceAddressResolver: Sendable {
-    /// Proxies whose forwarding headers are believed.
+    /// Proxies whose forwarding header is believed.
     public var trustedProxies: [CIDR]
+    /// The header they set.
+    public var header: ProxyHeader
 
-    /// Makes a resolver trusting `trustedProxies`.
-    public init(trustedProxies: [CIDR]) { self.trustedProxies = trustedProxies }
+    /// Makes a resolver trusting `trustedProxies`' `header`.
+    public init(trustedProxies: [CIDR], header: ProxyHeader = .xForwardedFor) {
+        self.trustedProxies = trustedProxies
+        self.header = header
+    }
 
-    /// The source address and, when known, port of `request`.
-    public func source(of request: HTTPRequest) -> (address: IPAddress, port: UInt16?) {
-        let peer = (request.peerAddress, Optional(request.peerPort))
-        guard isTrusted(request.peerAddress) else { return peer }
+    /// The source of a request from `peer` (address and port) with `headers` (lowercase names).
+    public func source(peer: IPAddress, port: UInt16, headers: [String: String]) -> SourceAddress {
+        let direct = SourceAddress(address: peer, port: port)
+        guard isTrusted(peer), let value = headers[header.rawValue] else { return direct }
         // Each hop as sent, nearest last; nil where a hop is not an address (`unknown`, an obfuscated name).
-        var hops: [(IPAddress, UInt16?)?] = []
-        if let forwarded = request.headers["forwarded"] {
-            hops = forwarded.split(separator: ",").map { element in
+        let hops: [(IPAddress, UInt16?)?] = switch header {
+        case .forwarded:
+            value.split(separator: ",").map { element in
                 element.split(separator: ";").lazy.compactMap { pair -> Substring? in
                     let trimmed = pair.drop { $0 == " " }
                     return trimmed.lowercased().hasPrefix("for=") ? trimmed.dropFirst(4) : nil
                 }.first.flatMap(Self.node)
             }
-        } else if let forwardedFor = request.headers["x-forwarded-for"] {
-            hops = forwardedFor.split(separator: ",").map { Self.node($0) }
+        case .xForwardedFor:
+            value.split(separator: ",").map { Self.node($0) }
         }
         // Walk back from the nearest hop: the first address that is not a trusted proxy is the client.
         // A hop that is not an address ends the walk; the last trusted hop is then the best we know.
-        var source = peer
+        var source = direct
         for hop in hops.reversed() {
             guard let hop else { return source }
-            if !isTrusted(hop.0) { return hop }
-            source = hop
+            source = SourceAddress(address: hop.0, port: hop.1)
+            if !isTrusted(hop.0) { return source }
         }
         return source
     }

@@ -28,18 +28,22 @@ public struct RateLimits: Hashable, Sendable {
 public struct DirectoryConfiguration: Sendable {
     /// Which endpoints an announcement may name.
     public var endpointPolicy: EndpointPolicy = .source
-    /// Proxies whose `Forwarded`/`X-Forwarded-For` headers are believed.
+    /// Proxies whose forwarding header is believed.
     public var trustedProxies: [CIDR] = []
+    /// The one forwarding header the trusted proxies set; the other is ignored.
+    public var proxyHeader: ProxyHeader = .xForwardedFor
+    /// IPv6 sources share one per-source rate limit per prefix of this many bits (48–128).
+    public var ipv6Prefix = 64
     /// Rate limits, or `nil` for none (benchmarks).
     public var rateLimits: RateLimits? = .defaults
     /// Clock skew and maximum TTL.
     public var validator = RecordValidator()
     /// The largest announcement body in bytes.
-    public var announcementBodyLimit = 4 * 1024
+    public var announcementBodyLimit = ProtocolConstants.announcementBodyLimit
     /// The largest lookup body in bytes.
-    public var lookupBodyLimit = 128 * 1024
+    public var lookupBodyLimit = ProtocolConstants.lookupBodyLimit
     /// The most PermIDs in one lookup.
-    public var lookupLimit = 1_000
+    public var lookupLimit = ProtocolConstants.lookupLimit
     /// The server's clock in Unix seconds; replaceable in tests.
     public var clock: @Sendable () -> UInt64 = { UInt64(Date.now.timeIntervalSince1970) }
 

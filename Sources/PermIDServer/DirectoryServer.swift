@@ -50,8 +50,11 @@ public final class DirectoryServer: Sendable {
     /// The bound `HOST:PORT` of every daemon.
     public var boundEndpoints: [String] { daemons.map(\.boundEndpoint) }
 
-    /// Stops accepting connections, lets requests in flight finish for up to `grace`, then stops
-    /// the daemons and the sweeper. The store stays open; the caller closes it. Idempotent.
+    /// Stops, in an order that never drops an acknowledged announcement nor leaves libmicrohttpd a
+    /// suspended connection: stop accepting; let requests in flight finish for up to `grace`; then make
+    /// the store fail every write still queued or waiting on a lock (503), wait until no request is
+    /// suspended on the store, and only then stop the daemons and the sweeper. The store is closed by
+    /// the caller, last. Idempotent.
     public func shutdown(grace: Duration = .seconds(10)) {
         let wasRunning = stopped.withLock { stopped in
             defer { stopped = true }
@@ -62,6 +65,13 @@ public final class DirectoryServer: Sendable {
         let deadline = ContinuousClock.now + grace
         while daemons.contains(where: { $0.requestsInFlight > 0 }) && ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.01)
+        }
+        if daemons.contains(where: { $0.requestsSuspended > 0 }) {
+            logger.warning("grace period over with announcements waiting for the database; answering them 503")
+        }
+        store.stopWrites()
+        while daemons.contains(where: { $0.requestsSuspended > 0 }) {
+            Thread.sleep(forTimeInterval: 0.005)
         }
         for daemon in daemons { daemon.stop() }
         stopSweeper.signal()

@@ -15,6 +15,7 @@ public final class DirectoryService: HTTPHandler {
     /// Counters and histograms, also served at `/metrics`.
     public let metrics: ServerMetrics
     private let announcements = Mutex(AnnouncementCounts())
+    private let validPermIDs = ValidatedPermIDs()
     private let started = ContinuousClock.now
 
     /// Accepted and rejected announcements since start, by problem slug.
@@ -27,7 +28,7 @@ public final class DirectoryService: HTTPHandler {
     public init(store: any RecordStore, configuration: DirectoryConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
         self.store = store
         self.configuration = configuration
-        self.resolver = SourceAddressResolver(trustedProxies: configuration.trustedProxies)
+        self.resolver = SourceAddressResolver(trustedProxies: configuration.trustedProxies, header: configuration.proxyHeader)
         self.sourceLimiter = configuration.rateLimits.map { TokenBucketLimiter(rate: $0.sourceRate, burst: $0.sourceBurst) }
         self.permIDLimiter = configuration.rateLimits.map { TokenBucketLimiter(rate: $0.permIDRate, burst: $0.permIDBurst) }
         self.logger = logger
@@ -36,58 +37,75 @@ public final class DirectoryService: HTTPHandler {
 
     // MARK: - HTTPHandler
 
-    public func bodyLimit(method: String, path: String) -> Int {
-        switch Route(path: path) {
-        case .lookup: configuration.lookupBodyLimit
-        default: configuration.announcementBodyLimit
-        }
+    public func context(for request: HTTPRequest, started: ContinuousClock.Instant) -> RequestContext {
+        let route = Route(path: request.path)
+        return RequestContext(
+            method: request.method, route: route,
+            source: resolver.source(peer: request.peerAddress, port: request.peerPort, headers: request.headers),
+            bodyLimit: route == .lookup ? configuration.lookupBodyLimit : configuration.announcementBodyLimit,
+            started: started)
     }
 
-    public func handle(_ request: HTTPRequest) -> HandlerResult {
-        let route = Route(path: request.path)
+    public func handle(_ request: HTTPRequest, in context: RequestContext) -> HandlerResult {
         do {
-            return try dispatch(request, route)
+            return try dispatch(request, context)
         } catch {
-            if route.isAnnouncement(request.method) { countRejection(error) }
             return .respond(.problem(error))
         }
     }
 
-    public func completed(_ request: HTTPRequest?, method: String, path: String, status: Int, duration: Duration) {
-        let route = Route(path: path).template
-        metrics.recordRequest(route: route, method: method, status: status, duration: duration)
+    public func completed(_ context: RequestContext?, status: Int, problem: String?, started: ContinuousClock.Instant) {
+        let duration = ContinuousClock.now - started
+        let route = context?.route.template ?? Route.unknown.template
+        let method = context?.method ?? .other
+        metrics.recordRequest(route: route, method: method.rawValue, status: status, duration: duration)
+        if let context, context.method == .put, case .peer = context.route {
+            let outcome = (200..<300).contains(status) ? "accepted" : problem ?? "status-\(status)"
+            announcements.withLock { counts in
+                if outcome == "accepted" { counts.accepted += 1 } else { counts.rejected[outcome, default: 0] += 1 }
+            }
+            metrics.recordAnnouncement(outcome: outcome)
+        }
         logger.info("request", metadata: [
-            "method": .string(method), "route": .string(route), "status": .stringConvertible(status),
+            "method": .string(method.rawValue), "route": .string(route), "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.3f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
-            "source": .string(request.map { resolver.source(of: $0).address.description } ?? "-"),
+            "source": .string(context?.source.address.description ?? "-"),
         ])
     }
 
     // MARK: - Routing
 
-    private func dispatch(_ request: HTTPRequest, _ route: Route) throws(DirectoryError) -> HandlerResult {
+    private func dispatch(_ request: HTTPRequest, _ context: RequestContext) throws(DirectoryError) -> HandlerResult {
+        let route = context.route
         guard route != .unknown else { throw .notFound("no resource at \(request.path)") }
-        let method = request.method == "HEAD" ? "GET" : request.method
-        guard route.allowedMethods.contains(request.method) else { throw .methodNotAllowed(allowed: route.allowedMethods) }
-        if route.isV1 { try limitSource(request) }
-        switch (route, method) {
-        case (.peer(let permID), "PUT"): return try announce(request, pathPermID: permID)
+        guard route.allowedMethods.contains(context.method) else {
+            throw .methodNotAllowed(allowed: route.allowedMethods.map(\.rawValue))
+        }
+        if route.isV1 { try limitSource(context.source) }
+        switch (route, context.method) {
+        case (.peer(let permID), .put): return try announce(request, context, pathPermID: permID)
         case (.peer(let permID), _): return .respond(try resolve(request, permIDText: permID))
-        case (.lookup, _): return .respond(try lookup(request))
+        case (.lookup, _): return .respond(try lookup(request, context))
         case (.peers, _): return .respond(try list(request))
-        case (.whoami, _): return .respond(whoami(request))
+        case (.whoami, _): return .respond(whoami(context.source))
         case (.stats, _): return .respond(try stats())
         case (.health, _): return .respond(try health())
         case (.metrics, _): return .respond(try metricsText())
-        case (.openAPI, _): return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/yaml")], body: OpenAPISpec.bytes))
+        case (.openAPI, _): return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/yaml")], body: OpenAPISpec.response))
         default: throw .notFound("no resource at \(request.path)")
         }
     }
 
-    private func limitSource(_ request: HTTPRequest) throws(DirectoryError) {
+    /// Takes one of the source's tokens, or throws 429. IPv6 sources share a bucket per prefix
+    /// (a /64 by default), since one host can rotate through its whole prefix.
+    private func limitSource(_ source: SourceAddress) throws(DirectoryError) {
         guard let sourceLimiter else { return }
-        let source = resolver.source(of: request).address
-        if let wait = sourceLimiter.take(source.bytes, now: monotonicSeconds) { throw .rateLimited(retryAfter: wait) }
+        if let wait = sourceLimiter.take(limiterKey(source.address), now: monotonicSeconds) { throw .rateLimited(retryAfter: wait) }
+    }
+
+    private func limiterKey(_ address: IPAddress) -> [UInt8] {
+        guard address.family == 6 else { return address.bytes }
+        return CIDR(network: address, prefixLength: configuration.ipv6Prefix).maskedBytes
     }
 
     /// Seconds since the service started, for the token buckets.
@@ -98,41 +116,32 @@ public final class DirectoryService: HTTPHandler {
 
     // MARK: - Announce
 
-    private func announce(_ request: HTTPRequest, pathPermID: String) throws(DirectoryError) -> HandlerResult {
+    private func announce(_ request: HTTPRequest, _ context: RequestContext, pathPermID: String) throws(DirectoryError) -> HandlerResult {
         try requireJSON(request)
         let clock = configuration.clock()
         let record = try configuration.validator.validateAnnouncement(body: request.body, pathPermID: pathPermID, now: clock)
-        try configuration.endpointPolicy.check(record.endpoints, source: resolver.source(of: request).address)
+        try configuration.endpointPolicy.check(record.endpoints, source: context.source.address)
         // Checked here but spent only when the store accepts: a replay of the owner's own record (409)
         // must not use up the owner's allowance.
         if let permIDLimiter, let wait = permIDLimiter.wait(record.permID.bytes, now: monotonicSeconds) {
             throw .rateLimited(retryAfter: wait)
         }
-        return .later { [self] completion in
-            store.announce(record) { [self] result in
-                switch result {
-                case .success(.stale(let stored)):
-                    let error = DirectoryError.staleSeq(sent: record.seq, stored: stored)
-                    countRejection(error)
-                    completion(.problem(error))
-                case .success(let outcome):
-                    _ = permIDLimiter?.take(record.permID.bytes, now: monotonicSeconds)
-                    announcements.withLock { $0.accepted += 1 }
-                    metrics.recordAnnouncement(outcome: "accepted")
-                    var response = recordResponse(record, status: outcome == .created ? 201 : 200, now: clock)
-                    if outcome == .created { response.headers.append(("Location", "/v1/peers/\(record.permID.text)")) }
-                    completion(response)
-                case .failure(let error):
-                    countRejection(error)
-                    completion(.problem(error))
-                }
-            }
-        }
+        return .later(store.submit(record).map { [self] stored in announced(record, stored, now: clock) })
     }
 
-    private func countRejection(_ error: DirectoryError) {
-        announcements.withLock { $0.rejected[error.slug, default: 0] += 1 }
-        metrics.recordAnnouncement(outcome: error.slug)
+    /// The answer to an announcement once the store has decided.
+    private func announced(_ record: SignedRecord, _ stored: Result<AnnounceOutcome, DirectoryError>, now: UInt64) -> HTTPResponse {
+        switch stored {
+        case .success(.stale(let storedSeq)):
+            return .problem(.staleSeq(sent: record.seq, stored: storedSeq))
+        case .success(let outcome):
+            _ = permIDLimiter?.take(record.permID.bytes, now: monotonicSeconds)
+            var response = recordResponse(record, status: outcome == .created ? 201 : 200, now: now)
+            if outcome == .created { response.headers.append(("Location", "/v1/peers/\(record.permID.text)")) }
+            return response
+        case .failure(let error):
+            return .problem(error)
+        }
     }
 
     private func requireJSON(_ request: HTTPRequest) throws(DirectoryError) {
@@ -150,14 +159,11 @@ public final class DirectoryService: HTTPHandler {
         let clock = configuration.clock()
         guard let record = try store.record(for: bytes, now: clock) else {
             // Only a miss pays for full validation: anything stored was validated when announced.
-            _ = try PublicKey(bytes: bytes)
+            try validPermIDs.check(bytes)
             throw .notFound("no live record for this PermID")
         }
         if let tags = request.headers["if-none-match"], Self.matches(tags, seq: record.seq) {
-            var response = recordResponse(record, status: 304, now: clock)
-            response.body = []
-            response.headers.removeAll { $0.0 == "Content-Type" }
-            return response
+            return HTTPResponse(status: 304, headers: recordHeaders(record, now: clock))
         }
         return recordResponse(record, status: 200, now: clock)
     }
@@ -172,15 +178,16 @@ public final class DirectoryService: HTTPHandler {
     }
 
     private func recordResponse(_ record: SignedRecord, status: Int, now: UInt64) -> HTTPResponse {
-        .json(status, record.json, headers: [
-            ("ETag", "\"\(record.seq)\""),
-            ("Cache-Control", "max-age=\(record.expiresAt > now ? record.expiresAt - now : 0)"),
-        ])
+        .json(status, record.json, headers: recordHeaders(record, now: now))
+    }
+
+    private func recordHeaders(_ record: SignedRecord, now: UInt64) -> [(String, String)] {
+        [("ETag", "\"\(record.seq)\""), ("Cache-Control", "max-age=\(record.expiresAt > now ? record.expiresAt - now : 0)")]
     }
 
     // MARK: - Lookup
 
-    private func lookup(_ request: HTTPRequest) throws(DirectoryError) -> HTTPResponse {
+    private func lookup(_ request: HTTPRequest, _ context: RequestContext) throws(DirectoryError) -> HTTPResponse {
         try requireJSON(request)
         let document: JSONValue
         do {
@@ -203,15 +210,16 @@ public final class DirectoryService: HTTPHandler {
         let decoded = texts.map { Base64URL.decode($0) }
         let clock = configuration.clock()
         let found = try store.records(for: decoded.compactMap { $0 }, now: clock)
-        // Name the first invalid entry. A stored PermID was validated when announced; only misses pay
-        // for a full key check.
+        // Name the first invalid entry. A stored PermID was validated when announced, and so was one
+        // in the cache of validated PermIDs; only the others pay for a full key check (the n·Q check of
+        // a binary curve costs ~0.2 ms), each distinct one once and for one more of the source's tokens.
         var checked = Set<[UInt8]>()
         for (index, bytes) in decoded.enumerated() {
             guard let bytes else { throw .invalidPermID("permids[\(index)] is not unpadded base64url") }
-            // Each distinct miss is checked once: duplicates must not multiply the cost of a request.
-            guard found[bytes] == nil, checked.insert(bytes).inserted else { continue }
+            guard found[bytes] == nil, !validPermIDs.contains(bytes), checked.insert(bytes).inserted else { continue }
+            try limitSource(context.source)
             do {
-                _ = try PublicKey(bytes: bytes)
+                try validPermIDs.check(bytes)
             } catch {
                 throw Self.indexed(error, index)
             }
@@ -244,10 +252,11 @@ public final class DirectoryService: HTTPHandler {
     // MARK: - Listing
 
     private func list(_ request: HTTPRequest) throws(DirectoryError) -> HTTPResponse {
-        var limit = 100
+        var limit = ProtocolConstants.defaultListingLimit
         if let text = request.query["limit"] {
-            guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int(text), (1...1_000).contains(value) else {
-                throw .invalidRequest("limit must be an integer from 1 to 1000")
+            let bounds = ProtocolConstants.listingLimits
+            guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int(text), bounds.contains(value) else {
+                throw .invalidRequest("limit must be an integer from \(bounds.lowerBound) to \(bounds.upperBound)")
             }
             limit = value
         }
@@ -276,8 +285,7 @@ public final class DirectoryService: HTTPHandler {
 
     // MARK: - Small resources
 
-    private func whoami(_ request: HTTPRequest) -> HTTPResponse {
-        let source = resolver.source(of: request)
+    private func whoami(_ source: SourceAddress) -> HTTPResponse {
         var writer = JSONWriter()
         writer.beginObject()
         writer.string("ip", source.address.description)
@@ -313,7 +321,7 @@ public final class DirectoryService: HTTPHandler {
 
     private func metricsText() throws(DirectoryError) -> HTTPResponse {
         metrics.updateStore(try store.counts(now: configuration.clock()))
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: metrics.exposition())
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: ResponseBytes(metrics.exposition()))
     }
 }
 
@@ -323,10 +331,5 @@ extension Route {
         case .peer, .lookup, .peers, .whoami, .stats: true
         default: false
         }
-    }
-
-    fileprivate func isAnnouncement(_ method: String) -> Bool {
-        if case .peer = self { return method == "PUT" }
-        return false
     }
 }

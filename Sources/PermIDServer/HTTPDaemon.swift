@@ -4,24 +4,26 @@ import Foundation
 import PermIDKit
 import Synchronization
 
-/// What a handler does with a request: answer now, or answer later from another thread
-/// (the connection is suspended meanwhile, so no server thread waits).
+/// What a handler does with a request: answer now, or later from another thread (the connection is
+/// suspended meanwhile, so no server thread waits).
 public enum HandlerResult: Sendable {
     /// The response, ready now.
     case respond(HTTPResponse)
-    /// Call the closure with a completion; the connection resumes when the completion is called.
-    case later(@Sendable (_ completion: @escaping @Sendable (HTTPResponse) -> Void) -> Void)
+    /// The response, once the one-shot is fulfilled; the connection resumes then.
+    case later(OneShot<HTTPResponse>)
 }
 
-/// Receives complete requests from an ``HTTPDaemon``.
+/// Receives requests from an ``HTTPDaemon``: makes each one's context once, handles it, and hears
+/// once that it completed.
 public protocol HTTPHandler: Sendable {
-    /// The body limit in bytes for a request to `path` with `method`; larger bodies get 413 while
-    /// being read, and nothing more of them is buffered.
-    func bodyLimit(method: String, path: String) -> Int
+    /// The context of a request, from its head (no body yet); called once per request.
+    func context(for request: HTTPRequest, started: ContinuousClock.Instant) -> RequestContext
     /// Handles a complete request. Called on a libmicrohttpd thread; must not block for long.
-    func handle(_ request: HTTPRequest) -> HandlerResult
-    /// Called once per request after its response was queued, for logs and metrics.
-    func completed(_ request: HTTPRequest?, method: String, path: String, status: Int, duration: Duration)
+    func handle(_ request: HTTPRequest, in context: RequestContext) -> HandlerResult
+    /// Reports a finished request once, from libmicrohttpd's completion callback, for logs, metrics
+    /// and counts. `context` is `nil` when libmicrohttpd answered the request itself (431, 400 …)
+    /// before its head was complete; `problem` is the slug of a problem answer.
+    func completed(_ context: RequestContext?, status: Int, problem: String?, started: ContinuousClock.Instant)
 }
 
 /// Options for one libmicrohttpd daemon.
@@ -36,14 +38,20 @@ public struct DaemonOptions: Sendable {
     public var connectionTimeout: Int
     /// Bytes per connection for the request line, headers and buffers; larger headers are refused.
     public var connectionMemoryLimit: Int
+    /// Bytes of request bodies held at once, over all connections; a request that would pass it gets 503.
+    public var bodyMemoryLimit: Int
 
     /// Makes options.
-    public init(threads: Int, connectionLimit: Int = 4096, perIPConnectionLimit: Int = 0, connectionTimeout: Int = 15, connectionMemoryLimit: Int = 32 * 1024) {
+    public init(
+        threads: Int, connectionLimit: Int = 4096, perIPConnectionLimit: Int = 0, connectionTimeout: Int = 15,
+        connectionMemoryLimit: Int = 32 * 1024, bodyMemoryLimit: Int = 64 * 1024 * 1024
+    ) {
         self.threads = threads
         self.connectionLimit = connectionLimit
         self.perIPConnectionLimit = perIPConnectionLimit
         self.connectionTimeout = connectionTimeout
         self.connectionMemoryLimit = connectionMemoryLimit
+        self.bodyMemoryLimit = bodyMemoryLimit
     }
 }
 
@@ -68,7 +76,7 @@ public final class HTTPDaemon: @unchecked Sendable {
     ///
     /// - Throws: ``DaemonStartError`` if the address cannot be bound.
     public init(address: IPAddress, port: UInt16, options: DaemonOptions, handler: any HTTPHandler) throws(DaemonStartError) {
-        let context = Unmanaged.passRetained(DaemonContext(handler: handler))
+        let context = Unmanaged.passRetained(DaemonContext(handler: handler, bodyMemoryLimit: options.bodyMemoryLimit))
         var flags = UInt32(MHD_USE_EPOLL_INTERNAL_THREAD.rawValue) | UInt32(MHD_ALLOW_SUSPEND_RESUME.rawValue)
             | UInt32(MHD_USE_TURBO.rawValue)
         if address.family == 6 { flags |= UInt32(MHD_USE_IPv6.rawValue) }
@@ -78,7 +86,7 @@ public final class HTTPDaemon: @unchecked Sendable {
                 connection_limit: UInt32(options.connectionLimit), per_ip_connection_limit: UInt32(options.perIPConnectionLimit),
                 connection_timeout: UInt32(options.connectionTimeout), connection_memory_limit: options.connectionMemoryLimit,
                 listen_backlog: 1024)
-            return permid_mhd_start(&mhdOptions, accessTrampoline, context.toOpaque(), completedTrampoline, context.toOpaque())
+            return permid_mhd_start(&mhdOptions, context.toOpaque(), accessTrampoline, startedTrampoline, completedTrampoline)
         }
         guard let started else {
             context.release()
@@ -104,7 +112,9 @@ public final class HTTPDaemon: @unchecked Sendable {
         }
     }
 
-    /// Stops the daemon and its threads. Idempotent.
+    /// Stops the daemon and its threads, closing every connection. Idempotent. Call it only when
+    /// ``requestsSuspended`` is 0: libmicrohttpd must not stop with a suspended connection, which a
+    /// store thread would later resume.
     public func stop() {
         let wasRunning = stopped.withLock { stopped in
             defer { stopped = true }
@@ -117,6 +127,9 @@ public final class HTTPDaemon: @unchecked Sendable {
 
     /// The number of requests received and not yet completed.
     public var requestsInFlight: Int { context.takeUnretainedValue().inFlight.load(ordering: .relaxed) }
+
+    /// The number of requests suspended, waiting for a store thread's answer.
+    public var requestsSuspended: Int { context.takeUnretainedValue().suspended.load(ordering: .acquiring) }
 
     private static func withSocketAddress<T>(_ address: IPAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>) -> T) -> T {
         if address.family == 4 {
@@ -138,29 +151,43 @@ public final class HTTPDaemon: @unchecked Sendable {
 final class DaemonContext: Sendable {
     let handler: any HTTPHandler
     let inFlight = Atomic<Int>(0)
+    let suspended = Atomic<Int>(0)
+    /// Body bytes still free to reserve, over all connections.
+    let bodyBudget: Atomic<Int>
 
-    init(handler: any HTTPHandler) { self.handler = handler }
+    init(handler: any HTTPHandler, bodyMemoryLimit: Int) {
+        self.handler = handler
+        self.bodyBudget = Atomic(bodyMemoryLimit)
+    }
+
+    /// Takes `bytes` from the body budget; `false` if they are not free.
+    func reserveBody(_ bytes: Int) -> Bool {
+        var free = bodyBudget.load(ordering: .relaxed)
+        while free >= bytes {
+            let (exchanged, original) = bodyBudget.compareExchange(expected: free, desired: free - bytes, ordering: .relaxed)
+            if exchanged { return true }
+            free = original
+        }
+        return false
+    }
+
+    func releaseBody(_ bytes: Int) { bodyBudget.add(bytes, ordering: .relaxed) }
 }
 
-/// One request's state across libmicrohttpd's calls, reached through `*con_cls`.
+/// One request's state across libmicrohttpd's calls, reached through `*req_cls`: made when the
+/// request line arrives, released by the completion callback.
 final class RequestState: @unchecked Sendable {
-    // @unchecked Sendable: every field but `deferred` is used only on the connection's MHD thread;
-    // `deferred` is behind a Mutex because a store thread fills it before resuming the connection.
-    let method: String
-    let path: String
+    // @unchecked Sendable: every field but `deferred` is used only on the connection's MHD thread (a
+    // suspended connection is not touched by MHD until it is resumed); `deferred` is behind a Mutex
+    // because a store thread fills it before resuming the connection.
     let started = ContinuousClock.now
-    let bodyLimit: Int
-    var body: [UInt8] = []
-    var tooLarge = false
-    var suspended = false
+    var context: RequestContext?
     var request: HTTPRequest?
+    /// Body bytes taken from the daemon's budget for this request.
+    var reservedBody = 0
+    var suspended = false
+    var problem: String?
     let deferred = Mutex<HTTPResponse?>(nil)
-
-    init(method: String, path: String, bodyLimit: Int) {
-        self.method = method
-        self.path = path
-        self.bodyLimit = bodyLimit
-    }
 }
 
 /// A connection pointer carried to the thread that resumes it; libmicrohttpd allows
@@ -173,89 +200,113 @@ private struct SuspendedConnection: @unchecked Sendable {
 // C callbacks are free functions in this file, never closures in main.swift (which would be
 // @MainActor-isolated and trap when libmicrohttpd calls them from its own threads).
 
-private let accessTrampoline: MHD_AccessHandlerCallback = { context, connection, url, method, _, uploadData, uploadSize, connectionContext in
-    guard let context, let connection, let url, let method, let uploadSize, let connectionContext else { return .NO }
-    let daemon = Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue()
+private let startedTrampoline: permid_mhd_request_started = { context, _, _ in
+    guard let context else { return nil }
+    Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue().inFlight.add(1, ordering: .relaxed)
+    return Unmanaged.passRetained(RequestState()).toOpaque()
+}
 
-    guard let stateContext = connectionContext.pointee else {
-        // First call for this request: set up state and answer later, so libmicrohttpd keeps the
-        // connection alive (queueing on the first call makes it close the connection).
-        let methodText = String(cString: method)
-        let path = String(cString: url)
-        let state = RequestState(method: methodText, path: path, bodyLimit: daemon.handler.bodyLimit(method: methodText, path: path))
-        connectionContext.pointee = Unmanaged.passRetained(state).toOpaque()
-        daemon.inFlight.add(1, ordering: .relaxed)
-        if let length = MHD_lookup_connection_value(connection, .HEADER_KIND, "content-length"),
-           Int(String(cString: length)).map({ $0 > state.bodyLimit }) ?? false {
-            // Refused before reading any of the body; libmicrohttpd closes the connection after.
-            state.tooLarge = true
-            return queue(.problem(.bodyTooLarge(limit: state.bodyLimit)), on: connection, state: state, daemon: daemon)
-        }
-        return .YES
-    }
+private let accessTrampoline: MHD_AccessHandlerCallback = { context, connection, url, method, _, uploadData, uploadSize, requestContext in
+    guard let context, let connection, let url, let method, let uploadSize, let stateContext = requestContext?.pointee else { return .NO }
+    let daemon = Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue()
     let state = Unmanaged<RequestState>.fromOpaque(stateContext).takeUnretainedValue()
 
-    if uploadSize.pointee > 0 {
-        // A body without Content-Length (chunked) past the limit is read and dropped, never kept;
-        // the 413 is queued once the request is complete.
-        let size = uploadSize.pointee
-        uploadSize.pointee = 0
-        guard !state.tooLarge, state.body.count + size <= state.bodyLimit, let uploadData else {
-            state.tooLarge = true
-            state.body = []
-            return .YES
+    guard let requestContext = state.context, var request = state.request else {
+        // First call: the head is complete. Make the context once, and answer on a later call, so
+        // libmicrohttpd keeps the connection alive (queueing now makes it close the connection).
+        let head = makeRequest(connection, HTTPMethod(token: method), String(cString: url))
+        let made = daemon.handler.context(for: head, started: state.started)
+        state.context = made
+        state.request = head
+        // Without a usable Content-Length (chunked), the body is reserved when its first bytes arrive.
+        guard let length = head.headers["content-length"], let bytes = Int(length), bytes > 0 else { return .YES }
+        // Refused before reading any of the body; libmicrohttpd closes the connection after.
+        guard bytes <= made.bodyLimit else {
+            return queue(.problem(.bodyTooLarge(limit: made.bodyLimit)), on: connection, state: state)
         }
-        uploadData.withMemoryRebound(to: UInt8.self, capacity: size) { state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size)) }
+        guard daemon.reserveBody(bytes) else {
+            return queue(.problem(.serviceUnavailable("too many request bodies in progress; retry shortly")), on: connection, state: state)
+        }
+        state.reservedBody = bytes
         return .YES
     }
-    if state.tooLarge {
-        return queue(.problem(.bodyTooLarge(limit: state.bodyLimit)), on: connection, state: state, daemon: daemon)
+
+    if uploadSize.pointee > 0 {
+        let size = uploadSize.pointee
+        uploadSize.pointee = 0
+        guard let uploadData, request.body.count + size <= requestContext.bodyLimit else {
+            // A chunked body past the limit: close the connection at once, reading no more of it.
+            // (libmicrohttpd 0.9.75 queues no response in the middle of a body; a body with a
+            // Content-Length past the limit got its 413 before any of it was read.)
+            return .NO
+        }
+        if state.reservedBody == 0 {
+            // No Content-Length (chunked): reserve the route's limit, the most this body can take.
+            guard daemon.reserveBody(requestContext.bodyLimit) else {
+                return queue(.problem(.serviceUnavailable("too many request bodies in progress; retry shortly")), on: connection, state: state)
+            }
+            state.reservedBody = requestContext.bodyLimit
+        }
+        state.request = nil // the array is uniquely referenced while it grows
+        if request.body.isEmpty { request.body.reserveCapacity(state.reservedBody) }
+        uploadData.withMemoryRebound(to: UInt8.self, capacity: size) { request.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: size)) }
+        state.request = request
+        return .YES
     }
 
     if state.suspended {
-        // Resumed after a deferred answer was filled in.
+        // Resumed after the deferred answer was filled in.
         guard let response = state.deferred.withLock({ $0 }) else { return .NO }
-        return queue(response, on: connection, state: state, daemon: daemon)
+        return queue(response, on: connection, state: state)
     }
 
-    let request = makeRequest(connection, state)
-    state.request = request
-    state.body = []
-    switch daemon.handler.handle(request) {
+    switch daemon.handler.handle(request, in: requestContext) {
     case .respond(let response):
-        return queue(response, on: connection, state: state, daemon: daemon)
-    case .later(let work):
+        return queue(response, on: connection, state: state)
+    case .later(let pending):
         state.suspended = true
+        daemon.suspended.add(1, ordering: .acquiringAndReleasing)
         MHD_suspend_connection(connection)
         let suspended = SuspendedConnection(pointer: connection)
-        work { response in
+        pending.whenDone { response in
             state.deferred.withLock { $0 = response }
             MHD_resume_connection(suspended.pointer)
+            daemon.suspended.subtract(1, ordering: .acquiringAndReleasing)
         }
         return .YES
     }
 }
 
-private let completedTrampoline: MHD_RequestCompletedCallback = { context, _, connectionContext, _ in
-    guard let context, let connectionContext, let stateContext = connectionContext.pointee else { return }
+private let completedTrampoline: MHD_RequestCompletedCallback = { context, connection, requestContext, _ in
+    guard let context, let requestContext, let stateContext = requestContext.pointee else { return }
     let daemon = Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue()
-    Unmanaged<RequestState>.fromOpaque(stateContext).release()
-    connectionContext.pointee = nil
+    let state = Unmanaged<RequestState>.fromOpaque(stateContext).takeRetainedValue()
+    requestContext.pointee = nil
+    let status = connection.map { Int(permid_mhd_http_status($0)) } ?? 0
+    daemon.handler.completed(state.context, status: status, problem: state.problem, started: state.started)
+    daemon.releaseBody(state.reservedBody)
     daemon.inFlight.subtract(1, ordering: .relaxed)
 }
 
-/// Queues `response` and reports the request as completed to the handler.
-private func queue(_ response: HTTPResponse, on connection: OpaquePointer, state: RequestState, daemon: DaemonContext) -> MHD_Result {
-    let mhdResponse = response.body.withUnsafeBytes { body in
-        MHD_create_response_from_buffer(body.count, UnsafeMutableRawPointer(mutating: body.baseAddress), .RESPMEM_MUST_COPY)
+/// Queues `response` without copying its body: libmicrohttpd holds the body's bytes until it has sent them.
+private func queue(_ response: HTTPResponse, on connection: OpaquePointer, state: RequestState) -> MHD_Result {
+    let body = Unmanaged.passRetained(response.body)
+    guard let mhdResponse = MHD_create_response_from_buffer_with_free_callback_cls(
+        response.body.count, response.body.buffer.baseAddress, releaseBodyTrampoline, body.toOpaque())
+    else {
+        body.release()
+        return .NO
     }
-    guard let mhdResponse else { return .NO }
     defer { MHD_destroy_response(mhdResponse) }
     for (name, value) in response.headers { _ = MHD_add_response_header(mhdResponse, name, value) }
-    let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
-    daemon.handler.completed(
-        state.request, method: state.method, path: state.path, status: response.status, duration: ContinuousClock.now - state.started)
-    return result
+    state.problem = response.problem
+    return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+}
+
+/// Lets go of a response body once libmicrohttpd is done with it.
+private let releaseBodyTrampoline: MHD_ContentReaderFreeCallback = { body in
+    guard let body else { return }
+    Unmanaged<ResponseBytes>.fromOpaque(body).release()
 }
 
 /// Gathers the header lines the directory reads, joining repeated ones.
@@ -274,14 +325,13 @@ private let headerTrampoline: MHD_KeyValueIterator = { context, _, name, value i
 }
 
 /// Reads the request line, the headers and query arguments the directory uses, and the peer address.
-private func makeRequest(_ connection: OpaquePointer, _ state: RequestState) -> HTTPRequest {
+private func makeRequest(_ connection: OpaquePointer, _ method: HTTPMethod, _ path: String) -> HTTPRequest {
     // One pass over every header line, so a header sent on several lines (a proxy appending its own
     // X-Forwarded-For line) is seen whole, joined with commas as RFC 9110 §5.3 allows.
     let collector = HeaderCollector()
     withExtendedLifetime(collector) {
         _ = MHD_get_connection_values(connection, .HEADER_KIND, headerTrampoline, Unmanaged.passUnretained(collector).toOpaque())
     }
-    let headers = collector.headers
     var query = [String: String]()
     for name in HTTPRequest.queryNames {
         if let value = MHD_lookup_connection_value(connection, .GET_ARGUMENT_KIND, name) { query[name] = String(cString: value) }
@@ -290,7 +340,5 @@ private func makeRequest(_ connection: OpaquePointer, _ state: RequestState) -> 
     var port: UInt16 = 0
     let family = permid_mhd_client_address(connection, &addressBytes, &port)
     let address = IPAddress(bytes: Array(addressBytes.prefix(family == 4 ? 4 : 16)))?.unmapped ?? IPAddress(bytes: [0, 0, 0, 0])!
-    return HTTPRequest(
-        method: state.method, path: state.path, query: query, headers: headers, body: state.body,
-        peerAddress: address, peerPort: port)
+    return HTTPRequest(method: method, path: path, query: query, headers: collector.headers, peerAddress: address, peerPort: port)
 }

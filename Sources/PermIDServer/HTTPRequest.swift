@@ -2,8 +2,8 @@ import PermIDKit
 
 /// What the directory needs of one HTTP request, read from libmicrohttpd once.
 public struct HTTPRequest: Sendable {
-    /// The method, e.g. `GET`.
-    public var method: String
+    /// The method, from a closed set.
+    public var method: HTTPMethod
     /// The path as sent, still percent-encoded.
     public var path: String
     /// Query arguments by name (first occurrence), still percent-encoded.
@@ -19,7 +19,7 @@ public struct HTTPRequest: Sendable {
 
     /// Makes a request value.
     public init(
-        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        method: HTTPMethod, path: String, query: [String: String] = [:], headers: [String: String] = [:],
         body: [UInt8] = [], peerAddress: IPAddress, peerPort: UInt16
     ) {
         self.method = method
@@ -32,7 +32,7 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The headers the directory reads; only these are copied out of libmicrohttpd.
-    public static let headerNames = ["content-type", "if-none-match", "forwarded", "x-forwarded-for"]
+    public static let headerNames = ["content-type", "content-length", "if-none-match", "forwarded", "x-forwarded-for"]
     /// The query arguments the directory reads.
     public static let queryNames = ["limit", "cursor", "ip"]
 }
@@ -44,29 +44,31 @@ public struct HTTPResponse: Sendable {
     /// Header fields in order.
     public var headers: [(String, String)]
     /// The body (omitted on the wire for HEAD by libmicrohttpd, Content-Length kept).
-    public var body: [UInt8]
+    public var body: ResponseBytes
+    /// The problem's slug when this answers a ``DirectoryError``, for the completion report.
+    public var problem: String?
 
     /// Makes a response.
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [(String, String)] = [], body: ResponseBytes = .empty, problem: String? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.problem = problem
     }
 
     /// A JSON response.
     public static func json(_ status: Int, _ body: [UInt8], headers: [(String, String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: ResponseBytes(body))
     }
 
     /// The problem+json response for an error (RFC 9457), the one place errors become responses.
-    public static func problem(_ error: DirectoryError, instance: String? = nil) -> HTTPResponse {
+    public static func problem(_ error: DirectoryError) -> HTTPResponse {
         var writer = JSONWriter()
         writer.beginObject()
         writer.string("type", problemTypeBase + error.slug)
         writer.string("title", error.title)
         writer.number("status", error.status)
         writer.string("detail", error.detail)
-        if let instance { writer.string("instance", instance) }
         var headers = [("Content-Type", "application/problem+json")]
         switch error {
         case .staleSeq(_, let stored): writer.number("stored_seq", stored)
@@ -78,9 +80,33 @@ public struct HTTPResponse: Sendable {
         default: break
         }
         writer.endObject()
-        return HTTPResponse(status: error.status, headers: headers, body: writer.bytes)
+        return HTTPResponse(status: error.status, headers: headers, body: ResponseBytes(writer.bytes), problem: error.slug)
     }
 
     /// The prefix of every problem `type` URI; the problem's slug follows it.
     public static let problemTypeBase = "https://permid.dev/problems/"
+}
+
+/// Response bytes handed to libmicrohttpd without a copy: allocated once, freed when the last holder
+/// (a cached record, or a libmicrohttpd response still being sent) lets go.
+public final class ResponseBytes: @unchecked Sendable {
+    // @unchecked Sendable: the buffer is written once in init and only read afterwards.
+    let buffer: UnsafeMutableRawBufferPointer
+
+    /// Copies `bytes` into a buffer of their own.
+    public init(_ bytes: some Collection<UInt8>) {
+        buffer = .allocate(byteCount: bytes.count, alignment: 1)
+        buffer.copyBytes(from: bytes)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The number of bytes.
+    public var count: Int { buffer.count }
+
+    /// A copy of the bytes, for tests and logs.
+    public var bytes: [UInt8] { Array(buffer) }
+
+    /// No bytes.
+    public static let empty = ResponseBytes([UInt8]())
 }

@@ -1,5 +1,5 @@
 /// The OpenAPI document served at `/openapi.yaml`: the repository's top-level `openapi.yaml`,
-/// compiled in by the EmbedFiles build plugin.
+/// compiled in by the EmbedFiles build plugin, ready to hand to libmicrohttpd.
 enum OpenAPISpec {
-    static let bytes: [UInt8] = Array(embeddedOpenAPI.first?.text.utf8 ?? "".utf8)
+    static let response = ResponseBytes(Array(embeddedOpenAPI.first?.text.utf8 ?? "".utf8))
 }

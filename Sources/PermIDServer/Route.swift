@@ -56,12 +56,12 @@ public enum Route: Hashable, Sendable {
     }
 
     /// The methods this resource answers; HEAD is answered wherever GET is.
-    public var allowedMethods: [String] {
+    public var allowedMethods: [HTTPMethod] {
         switch self {
-        case .peer: ["GET", "HEAD", "PUT"]
-        case .lookup: ["POST"]
+        case .peer: [.get, .head, .put]
+        case .lookup: [.post]
         case .unknown: []
-        default: ["GET", "HEAD"]
+        default: [.get, .head]
         }
     }
 }

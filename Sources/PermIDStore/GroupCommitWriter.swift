@@ -1,21 +1,14 @@
 import Dispatch
 import Foundation
+import PermIDKit
 import Synchronization
 
 /// The single writer of a database: a thread that takes every job queued since its last commit,
-/// runs them in one transaction and acknowledges each only after that transaction has committed
-/// (group commit). A job that fails rolls back the whole batch, and every job in it gets the error.
+/// runs them in one transaction and fulfils each job's one-shot only after that transaction has
+/// committed (group commit). A job that fails rolls back the whole batch, and every job in it gets the error.
 final class GroupCommitWriter: Sendable {
-    /// Work done inside a batch's transaction on the writer connection.
-    typealias Job = @Sendable (SQLiteConnection) throws(SQLiteError) -> Void
-
-    private struct Pending {
-        let job: Job
-        let done: @Sendable (SQLiteError?) -> Void
-    }
-
     private struct State {
-        var queue: [Pending] = []
+        var queue: [any QueuedJob] = []
         var closed = false
     }
 
@@ -24,6 +17,7 @@ final class GroupCommitWriter: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
+    private let threadEnded = Atomic(false)
 
     /// Starts the writer thread on `connection`, which nothing else may use afterwards.
     init(connection: SQLiteConnection, maxBatch: Int) {
@@ -34,44 +28,49 @@ final class GroupCommitWriter: Sendable {
         thread.start()
     }
 
-    /// Queues `job`; `done` is called on the writer thread once its batch has committed (`nil`) or failed.
-    func submit(_ job: @escaping Job, done: @escaping @Sendable (SQLiteError?) -> Void) {
+    /// Queues `job`; the one-shot holds what it returned once its batch has committed, or the error.
+    func submit<T: Sendable>(_ job: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) -> OneShot<Result<T, SQLiteError>> {
+        let queued = Job(job)
         let accepted = state.withLock { state in
             guard !state.closed else { return false }
-            state.queue.append(Pending(job: job, done: done))
+            state.queue.append(queued)
             return true
         }
         guard accepted else {
-            done(.closed)
-            return
+            queued.finish(.closed)
+            return queued.result
         }
         wake.signal()
-    }
-
-    /// Queues `job` and blocks until its batch has committed (or failed).
-    func perform(_ job: @escaping Job) throws(SQLiteError) {
-        let completion = Completion()
-        submit(job) { completion.finish($0) }
-        try completion.wait()
+        return queued.result
     }
 
     /// Queues `job`, blocks until its batch has committed, and returns what the job returned.
     func perform<T: Sendable>(_ job: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
-        let result = ResultBox<T>()
-        try perform { connection throws(SQLiteError) in result.value = try job(connection) }
-        guard let value = result.value else { throw SQLiteError(code: 1, message: "writer job produced no result") }
-        return value
+        try submit(job).wait().get()
     }
 
-    /// Finishes the queued jobs, stops the thread and waits for it.
-    func close() {
-        let wasOpen = state.withLock { state in
-            defer { state.closed = true }
-            return !state.closed
+    /// Finishes the queued jobs, stops the thread and waits for it. Idempotent.
+    func close() { stop(failingQueued: false) }
+
+    /// Stops at once: queued jobs fail with ``SQLiteError/closed``, a batch waiting on a lock gives up
+    /// (and fails), and the thread ends. Returns when it has. Idempotent.
+    func abort() { stop(failingQueued: true) }
+
+    private func stop(failingQueued: Bool) {
+        let dropped = state.withLock { state -> [any QueuedJob] in
+            state.closed = true
+            guard failingQueued else { return [] }
+            defer { state.queue = [] }
+            return state.queue
         }
-        guard wasOpen else { return }
+        if failingQueued { connection.cancelLockWaits() }
+        for job in dropped { job.finish(.closed) }
         wake.signal()
-        finished.wait()
+        // Every caller waits for the thread's end; the first to see it passes the signal on.
+        if !threadEnded.load(ordering: .acquiring) {
+            finished.wait()
+            finished.signal()
+        }
     }
 
     private func run() {
@@ -85,47 +84,57 @@ final class GroupCommitWriter: Sendable {
                     return (batch, state.closed && state.queue.isEmpty)
                 }
                 if !batch.isEmpty { commit(batch) }
-                if closed && batch.isEmpty { finished.signal(); return }
+                if closed && batch.isEmpty {
+                    threadEnded.store(true, ordering: .releasing)
+                    finished.signal()
+                    return
+                }
                 if batch.isEmpty { break }
             }
         }
     }
 
-    private func commit(_ batch: [Pending]) {
+    private func commit(_ batch: [any QueuedJob]) {
         let outcome: SQLiteError?
         do {
             try connection.transaction { () throws(SQLiteError) in
-                for pending in batch { try pending.job(connection) }
+                for job in batch { try job.run(on: connection) }
             }
             outcome = nil
         } catch {
             outcome = error
         }
-        for pending in batch { pending.done(outcome) }
+        for job in batch { job.finish(outcome) }
     }
 }
 
-/// A one-shot signal carrying success or an error from the writer thread to a waiting caller.
-private final class Completion: @unchecked Sendable {
-    // @unchecked Sendable: `error` is written once before `semaphore.signal()` and read only after
-    // `semaphore.wait()` returns, which orders the two accesses.
-    private let semaphore = DispatchSemaphore(value: 0)
-    private var error: SQLiteError?
+/// A queued job, whatever it returns.
+private protocol QueuedJob: Sendable {
+    /// Runs the job inside the batch's transaction (writer thread).
+    func run(on connection: SQLiteConnection) throws(SQLiteError)
+    /// Delivers the job's value, or `error` when its batch failed (writer thread, after the commit).
+    func finish(_ error: SQLiteError?)
+}
+
+/// One job and the one-shot its caller holds.
+private final class Job<T: Sendable>: QueuedJob, @unchecked Sendable {
+    // @unchecked Sendable: `value` is written by `run` and read by `finish`, both on the writer thread
+    // (or by `finish` alone, on the caller's thread, for a job refused before it was queued).
+    private let body: @Sendable (SQLiteConnection) throws(SQLiteError) -> T
+    private var value: T?
+    let result = OneShot<Result<T, SQLiteError>>()
+
+    init(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) { self.body = body }
+
+    func run(on connection: SQLiteConnection) throws(SQLiteError) { value = try body(connection) }
 
     func finish(_ error: SQLiteError?) {
-        self.error = error
-        semaphore.signal()
+        if let error {
+            result.fulfill(.failure(error))
+        } else if let value {
+            result.fulfill(.success(value))
+        } else {
+            result.fulfill(.failure(SQLiteError(code: 1, message: "writer job produced no result")))
+        }
     }
-
-    func wait() throws(SQLiteError) {
-        semaphore.wait()
-        if let error { throw error }
-    }
-}
-
-/// Carries a job's return value from the writer thread to the caller.
-private final class ResultBox<T>: @unchecked Sendable {
-    // @unchecked Sendable: written by the writer thread before the job's Completion is signalled,
-    // read by the caller after waiting on it.
-    var value: T?
 }

@@ -1,5 +1,7 @@
 internal import CSQLite
 internal import CShims
+import Foundation
+import Synchronization
 
 /// One SQLite connection. Owns its `sqlite3` handle, closed in `deinit`, and a cache of prepared
 /// statements. Not thread-safe: one thread uses it at a time (the pool and the writer ensure that).
@@ -8,6 +10,7 @@ final class SQLiteConnection: @unchecked Sendable {
     // write connection, and ReadConnectionPool hands each read connection to one caller at a time.
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
+    private let lockWait: LockWait
     /// The database file's path.
     let path: String
 
@@ -30,7 +33,8 @@ final class SQLiteConnection: @unchecked Sendable {
         }
         self.handle = handle
         self.path = path
-        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        lockWait = LockWait(timeoutMilliseconds: Int(busyTimeoutMilliseconds))
+        sqlite3_busy_handler(handle, lockWaitTrampoline, Unmanaged.passUnretained(lockWait).toOpaque())
         do {
             // Reading the schema fails at once for a file that is not a database.
             try execute("SELECT count(*) FROM sqlite_master")
@@ -44,6 +48,10 @@ final class SQLiteConnection: @unchecked Sendable {
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
+
+    /// Makes a call waiting for a lock give up now (it fails with SQLITE_BUSY), and every later
+    /// one at once. Safe from any thread: it only sets a flag the waiting thread reads.
+    func cancelLockWaits() { lockWait.cancelled.store(true, ordering: .relaxed) }
 
     /// Runs one or more SQL statements that return no rows.
     func execute(_ sql: String) throws(SQLiteError) {
@@ -200,4 +208,29 @@ final class SQLiteStatement {
     private func check(_ code: Int32) throws(SQLiteError) {
         guard code == SQLITE_OK else { throw SQLiteError(code: code, message: connection.lastMessage, sql: sql) }
     }
+}
+
+/// How long a connection waits for a lock held by another connection or process, and whether
+/// waiting was cancelled (shutdown). Owned by its connection, which outlives the busy handler.
+private final class LockWait: Sendable {
+    let timeoutMilliseconds: Int
+    let cancelled = Atomic(false)
+
+    init(timeoutMilliseconds: Int) { self.timeoutMilliseconds = timeoutMilliseconds }
+
+    /// The pause before retry number `attempt` (from 0), in milliseconds: short first, then 10 ms.
+    static func pause(_ attempt: Int) -> Int { attempt < 5 ? 1 << attempt : 10 }
+
+    /// The milliseconds slept before retry number `attempt`: the sum of the earlier pauses.
+    static func waited(before attempt: Int) -> Int { attempt <= 5 ? (1 << attempt) - 1 : 31 + (attempt - 5) * 10 }
+}
+
+/// SQLite's busy handler: sleeps and retries until the timeout, or gives up at once when cancelled.
+/// A C callback, so a free function (never a closure in main.swift).
+private let lockWaitTrampoline: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { context, attempt in
+    guard let context else { return 0 }
+    let wait = Unmanaged<LockWait>.fromOpaque(context).takeUnretainedValue()
+    guard !wait.cancelled.load(ordering: .relaxed), LockWait.waited(before: Int(attempt)) < wait.timeoutMilliseconds else { return 0 }
+    usleep(useconds_t(LockWait.pause(Int(attempt)) * 1_000))
+    return 1
 }

@@ -81,18 +81,12 @@ public final class SQLiteRecordStore: RecordStore {
 
     // MARK: - Writes
 
-    public func announce(_ record: SignedRecord, completion: @escaping @Sendable (Result<AnnounceOutcome, DirectoryError>) -> Void) {
-        let outcome = OutcomeSlot()
-        writer.submit({ connection throws(SQLiteError) in outcome.value = try Self.apply(record, on: connection) }) { error in
-            if let error {
-                completion(.failure(error.directoryError))
-            } else if let value = outcome.value {
-                completion(.success(value))
-            } else {
-                completion(.failure(.internalError))
-            }
-        }
+    public func submit(_ record: SignedRecord) -> OneShot<Result<AnnounceOutcome, DirectoryError>> {
+        writer.submit { connection throws(SQLiteError) in try Self.apply(record, on: connection) }
+            .map { $0.mapError(\.directoryError) }
     }
+
+    public func stopWrites() { writer.abort() }
 
     /// Applies several records in one transaction, each under the sequence rule (used by import and
     /// benchmark preloading). Returns each record's outcome in order.
@@ -314,11 +308,4 @@ final class ReadConnectionPool: Sendable {
         }
         return try body(connection)
     }
-}
-
-/// An announcement's outcome, set by its job on the writer thread and read by the same thread's
-/// commit callback.
-private final class OutcomeSlot: @unchecked Sendable {
-    // @unchecked Sendable: written and read only on the writer thread, job first, callback after.
-    var value: AnnounceOutcome?
 }

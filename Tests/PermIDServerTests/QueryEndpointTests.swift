@@ -89,13 +89,19 @@ import Testing
 
         let proxied = try TestServer(trustedProxies: ["127.0.0.0/8"])
         #expect(try proxied.get("/v1/whoami", headers: [("X-Forwarded-For", "198.51.100.1, 203.0.113.9")]).json["ip"] as? String == "203.0.113.9")
-        let forwarded = try proxied.get("/v1/whoami", headers: [("Forwarded", "for=198.51.100.1, for=\"[2001:db8::9]:4711\"")])
-        #expect(forwarded.json["ip"] as? String == "2001:db8::9" && forwarded.json["port"] as? Int == 4711)
+        let passedThrough = try proxied.get("/v1/whoami", headers: [("Forwarded", "for=198.51.100.1"), ("X-Forwarded-For", "203.0.113.7")])
+        #expect(passedThrough.json["ip"] as? String == "203.0.113.7", "a client's Forwarded header is ignored where the proxy sets X-Forwarded-For")
         #expect(try proxied.get("/v1/whoami", headers: [("X-Forwarded-For", "127.0.0.5, 127.0.0.1")]).json["ip"] as? String == "127.0.0.5")
         #expect(try proxied.get("/v1/whoami", headers: [("X-Forwarded-For", "garbage")]).json["ip"] as? String == "127.0.0.1")
         let twoLines = try proxied.get("/v1/whoami", headers: [("X-Forwarded-For", "198.51.100.66"), ("X-Forwarded-For", "203.0.113.9")])
         #expect(twoLines.json["ip"] as? String == "203.0.113.9", "a forged first line does not hide the proxy's own line")
-        let hidden = try proxied.get("/v1/whoami", headers: [("Forwarded", "for=198.51.100.66, for=unknown, for=127.0.0.9")])
+
+        let forwardedProxy = try TestServer(trustedProxies: ["127.0.0.0/8"], proxyHeader: .forwarded)
+        let forwarded = try forwardedProxy.get("/v1/whoami", headers: [("Forwarded", "for=198.51.100.1, for=\"[2001:db8::9]:4711\"")])
+        #expect(forwarded.json["ip"] as? String == "2001:db8::9" && forwarded.json["port"] as? Int == 4711)
+        let spoofedFor = try forwardedProxy.get("/v1/whoami", headers: [("X-Forwarded-For", "203.0.113.9")])
+        #expect(spoofedFor.json["ip"] as? String == "127.0.0.1", "X-Forwarded-For is ignored where the proxy sets Forwarded")
+        let hidden = try forwardedProxy.get("/v1/whoami", headers: [("Forwarded", "for=198.51.100.66, for=unknown, for=127.0.0.9")])
         #expect(hidden.json["ip"] as? String == "127.0.0.9", "the walk stops at a hop that is not an address")
 
         let key = try PrivateKey.generate(.ed25519)

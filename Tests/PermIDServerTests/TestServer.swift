@@ -19,7 +19,8 @@ final class TestServer: @unchecked Sendable {
 
     init(
         policy: EndpointPolicy = .source, rateLimits: RateLimits? = nil, trustedProxies: [String] = [],
-        listen: String = "127.0.0.1", maxTTL: UInt64 = 86_400
+        proxyHeader: ProxyHeader = .xForwardedFor, listen: String = "127.0.0.1", maxTTL: UInt64 = 86_400,
+        options: DaemonOptions = DaemonOptions(threads: 2)
     ) throws {
         directory = NSTemporaryDirectory() + "permid-server-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -28,13 +29,14 @@ final class TestServer: @unchecked Sendable {
         configuration.endpointPolicy = policy
         configuration.rateLimits = rateLimits
         configuration.trustedProxies = trustedProxies.compactMap(CIDR.init)
+        configuration.proxyHeader = proxyHeader
         configuration.validator = RecordValidator(clockSkew: 300, maxTTL: maxTTL)
         configuration.clock = { [clock] in clock.now }
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         server = try DirectoryServer(
             store: store, configuration: configuration, listen: [(IPAddress(listen)!, 0)],
-            options: DaemonOptions(threads: 2), logger: logger)
+            options: options, logger: logger)
         let port = UInt16(server.boundEndpoints[0].split(separator: ":").last!)!
         client = RawHTTPClient(host: listen, port: port)
     }

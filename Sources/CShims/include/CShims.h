@@ -23,11 +23,21 @@ struct permid_mhd_options {
     unsigned int listen_backlog;        // listen(2) backlog
 };
 
-/// Starts a daemon with the given options, an access handler and a request-completed callback
-/// (MHD_start_daemon is variadic). Returns NULL on failure (for example, the address is in use).
-struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options,
-                                    MHD_AccessHandlerCallback handler, void *handler_context,
-                                    MHD_RequestCompletedCallback completed, void *completed_context);
+/// Called when a request line has arrived, before its headers; its result becomes the request's
+/// `*req_cls`, so the request-completed callback sees every request, even one libmicrohttpd answers
+/// itself (431, 400) without calling the access handler.
+typedef void *(*permid_mhd_request_started)(void *context, const char *uri, struct MHD_Connection *connection);
+
+/// Starts a daemon with the given options, an access handler, a request-started and a
+/// request-completed callback, all with one context (MHD_start_daemon is variadic). Returns NULL on
+/// failure (for example, the address is in use).
+struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options, void *context,
+                                    MHD_AccessHandlerCallback handler,
+                                    permid_mhd_request_started started,
+                                    MHD_RequestCompletedCallback completed);
+
+/// The status of the response queued on a connection, 0 if none (MHD_get_connection_info is variadic).
+unsigned int permid_mhd_http_status(struct MHD_Connection *connection);
 
 /// The port a daemon is bound to, useful when it was started on port 0 (MHD_get_daemon_info is variadic).
 uint16_t permid_mhd_bound_port(struct MHD_Daemon *daemon);

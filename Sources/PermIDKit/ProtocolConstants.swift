@@ -1,0 +1,18 @@
+/// The numbers of PROTOCOL-v1 in one place. The validator, the server's defaults and the CLI's help
+/// texts derive from these; nothing else spells them out.
+public enum ProtocolConstants {
+    /// The allowed distance between `issued_at` and the directory's clock, in seconds (§4 rule 2).
+    public static let clockSkew: UInt64 = 300
+    /// The longest allowed `expires_at − issued_at`, in seconds (§4 rule 2).
+    public static let maxTTL: UInt64 = 86_400
+    /// The largest announcement body a directory accepts, in bytes (§4 rule 5; sealed records will need 32 KiB).
+    public static let announcementBodyLimit = 4 * 1024
+    /// The largest batch lookup body, in bytes (§4 rule 5).
+    public static let lookupBodyLimit = 128 * 1024
+    /// The most PermIDs in one batch lookup (§5).
+    public static let lookupLimit = 1_000
+    /// The `limit` values a listing accepts (§5).
+    public static let listingLimits = 1...1_000
+    /// The page size of a listing without `limit` (§5).
+    public static let defaultListingLimit = 100
+}

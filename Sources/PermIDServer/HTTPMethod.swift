@@ -1,0 +1,18 @@
+import Foundation
+
+/// The methods the directory knows. Anything else is ``other``: its text is never kept, logged or
+/// used as a metric label, so invented methods cannot grow memory or forge log fields.
+public enum HTTPMethod: String, Hashable, Sendable, CaseIterable {
+    case get = "GET"
+    case head = "HEAD"
+    case put = "PUT"
+    case post = "POST"
+    case other = "OTHER"
+
+    /// Classifies a method token as sent (case-sensitive, RFC 9110 §9.1), without copying it.
+    init(token: UnsafePointer<CChar>) {
+        self = Self.known.first { strcmp(token, $0.rawValue) == 0 } ?? .other
+    }
+
+    private static let known: [HTTPMethod] = [.get, .put, .post, .head]
+}
