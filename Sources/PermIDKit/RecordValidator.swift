@@ -19,8 +19,8 @@ public struct RecordValidator: Sendable {
     /// The longest allowed `expires_at − issued_at` in seconds.
     public var maxTTL: UInt64
 
-    /// Makes a validator with the protocol's defaults (±300 s, 86,400 s).
-    public init(clockSkew: UInt64 = 300, maxTTL: UInt64 = 86_400) {
+    /// Makes a validator, by default with the protocol's bounds (``ProtocolConstants``).
+    public init(clockSkew: UInt64 = ProtocolConstants.clockSkew, maxTTL: UInt64 = ProtocolConstants.maxTTL) {
         self.clockSkew = clockSkew
         self.maxTTL = maxTTL
     }

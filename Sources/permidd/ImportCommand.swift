@@ -23,10 +23,10 @@ struct ImportCommand: ParsableCommand {
     var sync: SyncMode = .full
 
     @Option(help: "Allowed seconds an issued_at may be ahead of the clock.")
-    var clockSkew: UInt64 = 300
+    var clockSkew: UInt64 = ProtocolConstants.clockSkew
 
     @Option(help: "Longest allowed expires_at - issued_at, in seconds.")
-    var maxTTL: UInt64 = 86_400
+    var maxTTL: UInt64 = ProtocolConstants.maxTTL
 
     @Argument(help: "The NDJSON file, or - for standard input.")
     var file: String

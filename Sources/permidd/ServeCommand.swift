@@ -21,8 +21,8 @@ struct ServeCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Address to listen on, IPv4 HOST:PORT or [IPv6]:PORT; repeatable. Port 0 picks a free port (the bound address is logged). (env: PERMIDD_LISTEN)")
-    var listen: [String] = ["127.0.0.1:8080"]
+    @Option(help: "Address to listen on, IPv4 HOST:PORT or [IPv6]:PORT; repeatable. Port 0 picks a free port (the bound address is logged). Limits apply per listen address. (env: PERMIDD_LISTEN)")
+    var listen: [ListenAddress] = [ListenAddress(argument: "127.0.0.1:8080")!]
 
     @OptionGroup var database: DatabaseOptions
 
@@ -35,8 +35,14 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "With --endpoint-policy any, also accept loopback, private and link-local endpoints. (env: PERMIDD_ALLOW_PRIVATE)")
     var allowPrivate = false
 
-    @Option(help: "A proxy (CIDR or address) whose Forwarded / X-Forwarded-For headers are believed; repeatable. Without one, those headers are ignored. (env: PERMIDD_TRUSTED_PROXY)")
-    var trustedProxy: [String] = []
+    @Option(help: "A proxy (CIDR or address) whose forwarding header (--proxy-header) is believed; repeatable. Without one, forwarding headers are ignored. (env: PERMIDD_TRUSTED_PROXY)")
+    var trustedProxy: [CIDR] = []
+
+    @Option(help: "The one forwarding header the trusted proxies set: x-forwarded-for or forwarded. The other is ignored, since a proxy passes it through from the client. (env: PERMIDD_PROXY_HEADER)")
+    var proxyHeader: ProxyHeader = .xForwardedFor
+
+    @Option(help: "IPv6 sources share one per-source rate limit per prefix of this many bits, 48 to 128. (env: PERMIDD_IPV6_PREFIX)")
+    var ipv6Prefix = 64
 
     @Option(help: "Rate limiting: on or off (off is for benchmarks). (env: PERMIDD_RATE_LIMIT)")
     var rateLimit: Switch = .on
@@ -54,10 +60,10 @@ struct ServeCommand: ParsableCommand {
     var permidBurst: Double = RateLimits.defaults.permIDBurst
 
     @Option(help: "Longest allowed expires_at - issued_at, in seconds. (env: PERMIDD_MAX_TTL)")
-    var maxTTL: UInt64 = 86_400
+    var maxTTL: UInt64 = ProtocolConstants.maxTTL
 
     @Option(help: "Allowed distance between issued_at and the server's clock, in seconds. (env: PERMIDD_CLOCK_SKEW)")
-    var clockSkew: UInt64 = 300
+    var clockSkew: UInt64 = ProtocolConstants.clockSkew
 
     @Option(help: "HTTP worker threads (default: the number of cores). (env: PERMIDD_THREADS)")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -71,6 +77,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds of inactivity before a connection is closed. (env: PERMIDD_CONNECTION_TIMEOUT)")
     var connectionTimeout = 15
 
+    @Option(help: "MiB of request bodies held at once over all connections; a request past it gets 503. (env: PERMIDD_BODY_MEMORY_LIMIT)")
+    var bodyMemoryLimit = 64
+
     @Option(help: "Seconds between sweeps that turn expired records into tombstones. (env: PERMIDD_SWEEP_INTERVAL)")
     var sweepInterval = 60
 
@@ -80,12 +89,8 @@ struct ServeCommand: ParsableCommand {
     enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
 
     func validate() throws {
-        for address in listen where Endpoint.parseHostPort(address) == nil {
-            throw ValidationError("--listen \(address) is not IPv4 HOST:PORT or [IPv6]:PORT")
-        }
-        for proxy in trustedProxy where CIDR(proxy) == nil {
-            throw ValidationError("--trusted-proxy \(proxy) is not an address or CIDR range")
-        }
+        guard (48...128).contains(ipv6Prefix) else { throw ValidationError("--ipv6-prefix must be from 48 to 128") }
+        guard bodyMemoryLimit >= 1 else { throw ValidationError("--body-memory-limit must be at least 1 (MiB)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard sourceRate > 0, sourceBurst >= 1, permidRate > 0, permidBurst >= 1 else {
             throw ValidationError("rates must be positive and bursts at least 1")
@@ -109,17 +114,19 @@ struct ServeCommand: ParsableCommand {
         let store = try database.openStore(sync: sync)
         var configuration = DirectoryConfiguration()
         configuration.endpointPolicy = endpointPolicy == .source ? .source : .any(allowPrivate: allowPrivate)
-        configuration.trustedProxies = trustedProxy.compactMap(CIDR.init)
+        configuration.trustedProxies = trustedProxy
+        configuration.proxyHeader = proxyHeader
+        configuration.ipv6Prefix = ipv6Prefix
         configuration.rateLimits = rateLimit == .off ? nil
             : RateLimits(sourceRate: sourceRate, sourceBurst: sourceBurst, permIDRate: permidRate, permIDBurst: permidBurst)
         configuration.validator = RecordValidator(clockSkew: clockSkew, maxTTL: maxTTL)
         let options = DaemonOptions(
             threads: threads, connectionLimit: connectionLimit, perIPConnectionLimit: perIPConnectionLimit,
-            connectionTimeout: connectionTimeout)
+            connectionTimeout: connectionTimeout, bodyMemoryLimit: bodyMemoryLimit * 1024 * 1024)
         let server: DirectoryServer
         do {
             server = try DirectoryServer(
-                store: store, configuration: configuration, listen: listen.compactMap(Endpoint.parseHostPort),
+                store: store, configuration: configuration, listen: listen.map { ($0.address, $0.port) },
                 options: options, sweepInterval: .seconds(sweepInterval), logger: logger)
         } catch {
             store.close()
