@@ -16,8 +16,9 @@ struct ServeCommand: ParsableCommand {
               permidd serve --listen 0.0.0.0:8080 --listen [::]:8080 --database /var/lib/permid/permid.sqlite
               permidd serve --endpoint-policy any --rate-limit off --listen 127.0.0.1:0
 
-            On SIGINT or SIGTERM the server stops accepting connections, lets requests in flight finish \
-            (up to 10 s), and closes the database.
+            On SIGINT or SIGTERM the server stops accepting connections and lets requests in flight finish \
+            (up to --shutdown-grace seconds); announcements still waiting for the database then get 503, \
+            and the database is closed last.
             """
     )
 
@@ -80,6 +81,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "MiB of request bodies held at once over all connections; a request past it gets 503. (env: PERMIDD_BODY_MEMORY_LIMIT)")
     var bodyMemoryLimit = 64
 
+    @Option(help: "Seconds requests in flight get to finish after SIGINT or SIGTERM. (env: PERMIDD_SHUTDOWN_GRACE)")
+    var shutdownGrace = 10
+
     @Option(help: "Seconds between sweeps that turn expired records into tombstones. (env: PERMIDD_SWEEP_INTERVAL)")
     var sweepInterval = 60
 
@@ -90,6 +94,7 @@ struct ServeCommand: ParsableCommand {
 
     func validate() throws {
         guard (48...128).contains(ipv6Prefix) else { throw ValidationError("--ipv6-prefix must be from 48 to 128") }
+        guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more") }
         guard bodyMemoryLimit >= 1 else { throw ValidationError("--body-memory-limit must be at least 1 (MiB)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard sourceRate > 0, sourceBurst >= 1, permidRate > 0, permidBurst >= 1 else {
@@ -138,7 +143,7 @@ struct ServeCommand: ParsableCommand {
         var received: Int32 = 0
         sigwait(&signals, &received)
         logger.notice("shutting down", metadata: ["signal": .string(received == SIGINT ? "SIGINT" : "SIGTERM")])
-        server.shutdown(grace: .seconds(10))
+        server.shutdown(grace: .seconds(shutdownGrace))
         store.close()
         logger.notice("stopped")
     }
