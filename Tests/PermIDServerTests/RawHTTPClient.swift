@@ -105,6 +105,23 @@ struct RawHTTPClient {
         return Response(status: status, headers: headers, body: body)
     }
 
+    /// Parses the first complete response in `data` (Content-Length bodies; none for HEAD and 304),
+    /// returning it and the bytes it took, or `nil` if more bytes are needed.
+    static func parseOne(_ data: [UInt8], isHead: Bool) -> (Response, Int)? {
+        guard let end = data.firstRange(of: Array("\r\n\r\n".utf8)) else { return nil }
+        let head = String(decoding: data[..<end.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")
+        guard let statusLine = head.first, statusLine.split(separator: " ").count >= 2,
+              let status = Int(statusLine.split(separator: " ")[1]) else { return nil }
+        var headers = [String: String]()
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = isHead || status == 304 ? 0 : Int(headers["content-length"] ?? "0") ?? 0
+        guard data.count >= end.upperBound + length else { return nil }
+        return (Response(status: status, headers: headers, body: Array(data[end.upperBound..<end.upperBound + length])), end.upperBound + length)
+    }
+
     private static func dechunk(_ data: [UInt8]) -> [UInt8] {
         var output = [UInt8](), index = 0
         while let lineEnd = data[index...].firstRange(of: Array("\r\n".utf8)),
