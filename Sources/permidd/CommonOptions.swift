@@ -37,10 +37,7 @@ struct LogOptions: ParsableArguments {
         let level = logLevel
         let format = logFormat
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = switch format {
-            case .text: TextLogHandler(label: label)
-            case .json: JSONLogHandler(label: label)
-            }
+            var handler = StandardErrorLogHandler(label: label, format: format)
             handler.logLevel = level
             return handler
         }
