@@ -30,10 +30,11 @@ import Testing
             (try? String(contentsOfFile: key + ".seq", encoding: .utf8)).flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
 
-        /// Runs `permid` with this key against `liar`; with `terminateAfter`, sends SIGTERM after that many seconds.
+        /// Runs `permid` with this key against `liar`; with `terminateAfter`, sends SIGTERM that many seconds after
+        /// the liar's first request (so the signal never arrives before permid has started waiting for it).
         func permid(_ arguments: [String], _ liar: LyingDirectory, terminateAfter seconds: Double = 60) throws -> Processes.Result {
             try Processes.run("permid", arguments + ["--server", liar.url], environment: ["PERMID_KEY": key, "XDG_CONFIG_HOME": directory],
-                              terminateAfter: seconds)
+                              terminateAfter: seconds, started: { !liar.requests.isEmpty })
         }
     }
 

@@ -22,9 +22,10 @@ enum Processes {
         try run(product, arguments, environment: environment, stdin: stdin, terminateAfter: timeout)
     }
 
-    /// Runs a product, sends it SIGTERM after `seconds` if it is still running, waits for it (SIGKILL after
-    /// 20 more seconds) and returns its status and output.
-    static func run(_ product: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, terminateAfter seconds: Double) throws -> Result {
+    /// Runs a product, sends it SIGTERM `seconds` after `started` first holds (polled, for at most 30 s) if
+    /// it is still running, waits for it (SIGKILL after 20 more seconds) and returns its status and output.
+    static func run(_ product: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                    terminateAfter seconds: Double, started: () -> Bool = { true }) throws -> Result {
         let process = Process()
         process.executableURL = products.appendingPathComponent(product)
         process.arguments = arguments
@@ -38,6 +39,8 @@ enum Processes {
         try input.fileHandleForWriting.close()
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { process.waitUntilExit(); finished.signal() }
+        let startDeadline = Date().addingTimeInterval(30)
+        while !started() && process.isRunning && Date() < startDeadline { Thread.sleep(forTimeInterval: 0.05) }
         if finished.wait(timeout: .now() + seconds) == .timedOut {
             process.terminate()
             if finished.wait(timeout: .now() + 20) == .timedOut { kill(process.processIdentifier, SIGKILL) }
