@@ -10,11 +10,12 @@ struct AnnounceCommand: ParsableCommand {
         discussion: """
             Without --endpoint, the address is the one the directory sees (GET /v1/whoami) with --port. \
             seq needs no coordination: it is max(last used + 1, Unix time in ms), kept in KEYFILE.seq; \
-            on a 409 it moves past the stored seq once and retries.
+            on a 409 it moves past the stored seq once and retries, saving that seq only once a directory \
+            accepts it, and never one more than a day ahead of this machine's clock.
 
             With --keep-alive it re-announces at half the TTL and as soon as the address the directory \
-            sees changes (NAT rebinding), backs off on errors and 429 (honouring Retry-After), and logs one \
-            line per announcement. On SIGINT/SIGTERM it stops, first withdrawing with --withdraw-on-exit.
+            sees changes (NAT rebinding), backs off on errors (1 s doubling to 60 s; on 429 and 503 it waits \
+            what Retry-After asks, from 1 s to 1 h), and logs one line per announcement. On SIGINT/SIGTERM it stops, first withdrawing with --withdraw-on-exit.
 
             Examples:
               permid announce --server http://dir.example:8080 --port 6881
@@ -125,7 +126,7 @@ struct AnnounceCommand: ParsableCommand {
                 }
                 wait = min(checkInterval, max(0.1, nextAnnouncement.timeIntervalSinceNow))
             } catch let failure as AnnounceFailure {
-                wait = Double(failure.retryAfter ?? Int(backoff))
+                wait = failure.retryAfter ?? backoff
                 backoff = min(backoff * 2, 60)
                 FileHandle.standardError.write("permid: \(failure.cliFailure.message); retrying in \(Int(wait)) s\n")
             } catch let failure as CLIFailure where failure.status == .server {
@@ -142,9 +143,11 @@ struct AnnounceCommand: ParsableCommand {
         }
     }
 
-    /// Sleeps up to `seconds`; returns `true` if SIGINT or SIGTERM arrived.
+    /// Sleeps up to `seconds` (at most a day; the loop waits again if it needs longer); returns `true` if
+    /// SIGINT or SIGTERM arrived.
     private static func waitForSignal(_ signals: sigset_t, seconds: Double) -> Bool {
         var set = signals
+        let seconds = seconds.isNaN ? 0 : min(max(seconds, 0), 86_400)
         var timeout = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
         return sigtimedwait(&set, nil, &timeout) > 0
     }

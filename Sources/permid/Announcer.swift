@@ -13,11 +13,15 @@ struct Announcer {
 
     /// Announces `endpoints` (none for a withdrawal). On a 409 it moves past the stored seq once; on a
     /// clock-skew answer it adopts the directory's clock once. Returns the stored record.
+    ///
+    /// A clock-based seq is saved before it is sent, so it is never reused. A seq past a 409's `stored_seq`
+    /// (a jump) is saved only once a directory has accepted it (2xx): a 409 proves nothing, since anyone on
+    /// the path can send one. No seq past ``KeyFile/seqCeiling()`` is ever sent or saved.
     mutating func announce(_ endpoints: [Endpoint]) throws -> SignedRecord {
-        var minimumSeq: UInt64 = 0
+        var jumpedSeq: UInt64?
         var retriedSeq = false, retriedClock = false
         while true {
-            let seq = KeyFile.nextSeq(forKey: keyPath, atLeast: minimumSeq)
+            let seq = try jumpedSeq ?? KeyFile.nextSeq(forKey: keyPath)
             let issuedAt = UInt64(max(0, Int64(unixNow()) + clockOffset))
             let record: SignedRecord
             do {
@@ -26,20 +30,15 @@ struct Announcer {
             } catch {
                 throw CLIFailure(.local, "cannot sign: \(error)")
             }
-            try KeyFile.saveSeq(seq, forKey: keyPath)
+            if jumpedSeq == nil { try KeyFile.saveSeq(seq, forKey: keyPath) }
             let response = try client.send("PUT", "/v1/peers/\(key.permID.text)", json: record.json)
             switch response.status {
             case 200, 201:
+                if jumpedSeq != nil { try KeyFile.saveSeq(seq, forKey: keyPath) }
                 return record
             case 409 where !retriedSeq:
                 retriedSeq = true
-                let stored = response.problem.storedSeq ?? seq
-                // seq is clock-based (milliseconds); a directory claiming one more than a day ahead is
-                // lying or another tool uses this key: never jump there, or the key is stuck at 2^53 − 1.
-                guard stored < seq + Self.maximumSeqJump else {
-                    throw CLIFailure(.server, "the directory claims stored seq \(stored), more than a day ahead of \(seq); refusing to jump to it")
-                }
-                minimumSeq = stored + 1
+                jumpedSeq = try jump(past: response.problem.storedSeq)
             case 400 where response.problem.slug == "clock-skew" && !retriedClock:
                 retriedClock = true
                 try adoptClock(of: try client.whoami().serverTime)
@@ -48,21 +47,29 @@ struct Announcer {
             }
         }
     }
+
+    /// The seq to retry with after a 409 naming `stored`: one past it when that is ahead of the next
+    /// clock-based seq (`nil`, the next clock-based seq, otherwise or when the answer names none).
+    ///
+    /// - Throws: ``CLIFailure`` (server) when one past `stored` would be beyond ``KeyFile/seqCeiling()``.
+    private func jump(past stored: UInt64?) throws -> UInt64? {
+        guard let stored else { return nil }
+        guard stored < KeyFile.seqCeiling() else {
+            throw CLIFailure(.server, "the directory claims stored seq \(stored), more than a day ahead of this machine's clock; refusing to jump to it")
+        }
+        return stored + 1 > (try KeyFile.nextSeq(forKey: keyPath)) ? stored + 1 : nil
+    }
 }
 
 extension Announcer {
-    /// The furthest ahead of the next clock-based seq a 409's stored seq is believed: one day in milliseconds.
-    static let maximumSeqJump: UInt64 = 86_400_000
-
     /// The largest clock difference to the directory that is adopted: one hour.
     static let maximumClockOffset: Int64 = 3_600
 
     /// Dates records by the directory's clock when it differs from ours, within an hour; beyond that the
     /// local clock is wrong or the directory lies, and both deserve a person's attention.
     mutating func adoptClock(of serverTime: UInt64) throws {
-        let offset = Int64(serverTime) - Int64(unixNow())
-        guard abs(offset) <= Self.maximumClockOffset else {
-            throw CLIFailure(.server, "the directory's clock differs from this machine's by \(offset) s; fix the clock or use another directory")
+        guard let offset = secondsAhead(of: serverTime), abs(offset) <= Self.maximumClockOffset else {
+            throw CLIFailure(.server, "the directory's clock (server_time \(serverTime)) differs from this machine's by more than an hour; fix the clock or use another directory")
         }
         clockOffset = offset
     }
@@ -72,8 +79,26 @@ extension Announcer {
 struct AnnounceFailure: Error {
     let response: DirectoryClient.Response
 
-    /// Seconds the directory asked to wait (429 Retry-After), if any.
-    var retryAfter: Int? { response.headers["retry-after"].flatMap { Int($0) } }
+    /// The shortest and longest wait a directory's `Retry-After` can ask for, in seconds.
+    static let retryAfterBounds: ClosedRange<Double> = 1...3_600
+
+    /// Seconds to wait before retrying, when the directory asked: only on 429 and 503, the two answers that
+    /// mean "later", from the `Retry-After` header (else the problem's `retry_after`), within
+    /// ``retryAfterBounds``. Anything but decimal digits (an HTTP date, a negative number) is ignored;
+    /// digits beyond 64 bits ask for the longest wait.
+    var retryAfter: Double? {
+        guard response.status == 429 || response.status == 503 else { return nil }
+        let seconds: UInt64
+        if let header = response.headers["retry-after"]?.trimmingCharacters(in: .whitespaces), !header.isEmpty,
+           header.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            seconds = UInt64(digits: header) ?? .max
+        } else if let field = ServerJSON(response.body)?.integer("retry_after") {
+            seconds = field
+        } else {
+            return nil
+        }
+        return min(max(Double(seconds), Self.retryAfterBounds.lowerBound), Self.retryAfterBounds.upperBound)
+    }
 
     var cliFailure: CLIFailure { response.failure }
 }

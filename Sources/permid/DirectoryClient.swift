@@ -12,12 +12,13 @@ struct DirectoryClient {
         let headers: [String: String]
         let body: [UInt8]
 
-        /// The problem's `type` slug, `title`, `detail` and any `stored_seq`, for error responses.
+        /// The problem's `type` slug, `detail` (else `title`) and any `stored_seq`, for error responses; the
+        /// text is printable (control characters removed) and a `stored_seq` that is not an integer is absent.
         var problem: (slug: String, detail: String, storedSeq: UInt64?) {
-            let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
-            let slug = (object["type"] as? String)?.components(separatedBy: "/").last ?? "http-\(status)"
-            let detail = object["detail"] as? String ?? object["title"] as? String ?? "HTTP \(status)"
-            return (slug, detail, (object["stored_seq"] as? NSNumber).map { $0.uint64Value })
+            let object = ServerJSON(body)
+            let slug = object?.text("type")?.components(separatedBy: "/").last.flatMap { $0.isEmpty ? nil : $0 } ?? "http-\(status)"
+            let detail = object?.text("detail") ?? object?.text("title") ?? "HTTP \(status)"
+            return (slug, detail, object?.integer("stored_seq"))
         }
 
         /// The directory's refusal as a failure (exit status 4).
@@ -48,15 +49,16 @@ struct DirectoryClient {
         return try outcome.wait(server: base.absoluteString)
     }
 
-    /// `GET /v1/whoami`: the address the directory sees and its clock.
+    /// `GET /v1/whoami`: the address the directory sees and its clock. A `server_time` outside the protocol's
+    /// integer range (0 ... 2^53 − 1) makes the answer not understood; a `port` outside 0 ... 65535 is dropped.
     func whoami() throws -> (ip: IPAddress, port: UInt16?, serverTime: UInt64) {
         let response = try send("GET", "/v1/whoami")
         guard response.status == 200 else { throw response.failure }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any],
-              let ip = (object["ip"] as? String).flatMap({ IPAddress($0) }),
-              let time = (object["server_time"] as? NSNumber)?.uint64Value
+        guard let object = ServerJSON(response.body),
+              let ip = object.text("ip").flatMap({ IPAddress($0) }),
+              let time = object.integer("server_time"), time <= SignedRecord.maxSafeInteger
         else { throw CLIFailure(.server, "the directory's whoami answer is not understood") }
-        return (ip, (object["port"] as? NSNumber)?.uint16Value, time)
+        return (ip, object.integer("port").flatMap { UInt16(exactly: $0) }, time)
     }
 
     /// Carries one URLSession completion to the waiting thread.

@@ -57,16 +57,36 @@ enum KeyFile {
     /// The sequence state file beside a key: the last seq used with it.
     static func statePath(forKey path: String) -> String { path + ".seq" }
 
+    /// How far ahead of the clock a seq may ever be, in milliseconds: one day. seq is clock-based, so an honest
+    /// seq is never near this; a directory (or anyone on the path) that claims more is lying, and following it
+    /// would walk the key towards 2^53 − 1, where no directory accepts it again. The server has no such bound:
+    /// it is the client's protection, kept here until the protocol's constants move into PermIDKit.
+    static let maximumSeqLead: UInt64 = 86_400_000
+
+    /// The highest seq a key may use or save now: Unix time in milliseconds plus ``maximumSeqLead``.
+    static func seqCeiling() -> UInt64 {
+        min(SignedRecord.maxSafeInteger, unixMilliseconds() + maximumSeqLead)
+    }
+
     /// The next seq for a key: max(last used + 1, now in milliseconds), so a lost state file still works.
-    static func nextSeq(forKey path: String, atLeast minimum: UInt64 = 0) -> UInt64 {
+    ///
+    /// - Throws: ``CLIFailure`` (local) when the state file already holds a seq at the ceiling.
+    static func nextSeq(forKey path: String) throws -> UInt64 {
         let text = (try? String(contentsOfFile: statePath(forKey: path), encoding: .utf8)) ?? ""
-        let last = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        let milliseconds = UInt64(Date().timeIntervalSince1970 * 1000)
-        return min(SignedRecord.maxSafeInteger, max(last + 1, milliseconds, minimum))
+        let last = UInt64(digits: text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        guard last < seqCeiling() else {
+            throw CLIFailure(.local, "\(statePath(forKey: path)) holds seq \(last), more than a day ahead of this machine's clock; fix the clock, or wait until it passes that seq")
+        }
+        return max(last + 1, unixMilliseconds())
     }
 
     /// Records `seq` as used with the key.
+    ///
+    /// - Throws: ``CLIFailure`` (local) when `seq` is past ``seqCeiling()`` or the file cannot be written.
     static func saveSeq(_ seq: UInt64, forKey path: String) throws {
+        guard seq <= seqCeiling() else {
+            throw CLIFailure(.local, "refusing to save seq \(seq) in \(statePath(forKey: path)): more than a day ahead of this machine's clock")
+        }
         try write(Array("\(seq)\n".utf8), to: statePath(forKey: path), force: true)
     }
 }

@@ -39,8 +39,19 @@ func isoTime(_ seconds: UInt64) -> String {
     Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)
 }
 
-/// The current Unix time in seconds.
-func unixNow() -> UInt64 { UInt64(Date().timeIntervalSince1970) }
+/// The current Unix time in seconds (0 for a clock set before 1970).
+func unixNow() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970)) }
+
+/// The current Unix time in milliseconds (0 for a clock set before 1970).
+func unixMilliseconds() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
+
+/// Seconds a directory's `server_time` is ahead of this machine's clock (negative when behind), without
+/// trapping on any value: `nil` when the difference does not fit 64 bits.
+func secondsAhead(of serverTime: UInt64) -> Int64? {
+    guard let server = Int64(exactly: serverTime), let local = Int64(exactly: unixNow()) else { return nil }
+    let (offset, overflow) = server.subtractingReportingOverflow(local)
+    return overflow ? nil : offset
+}
 
 /// Writes a JSON value made with JSONWriter, plus a newline, to stdout.
 func printJSON(_ writer: JSONWriter) {

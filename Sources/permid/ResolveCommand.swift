@@ -138,7 +138,7 @@ struct ResolveCommand: ParsableCommand {
             guard record.permID.text == permid else { return .forged("it is for another PermID") }
             return .found(record)
         } catch {
-            return .forged("\(error.title): \(error.detail)")
+            return .forged("\(error.title): \(error.detail)".printable)
         }
     }
 }

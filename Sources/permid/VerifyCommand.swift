@@ -31,7 +31,7 @@ struct VerifyCommand: ParsableCommand {
             let targets = record.isWithdrawal ? "withdrawn" : record.endpoints.map(\.description).joined(separator: " ")
             print("valid: \(record.permID.text) seq \(record.seq): \(targets), valid until \(isoTime(record.expiresAt))")
         } catch {
-            throw CLIFailure(.verificationFailed, "invalid record: \(error.title): \(error.detail)")
+            throw CLIFailure(.verificationFailed, "invalid record: \(error.title): \(error.detail)".printable)
         }
     }
 }

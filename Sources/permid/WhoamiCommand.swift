@@ -17,19 +17,20 @@ struct WhoamiCommand: ParsableCommand {
 
     func run() throws {
         let seen = try server.client().whoami()
+        let offset = secondsAhead(of: seen.serverTime)
         if json {
             var writer = JSONWriter()
             writer.beginObject()
             writer.string("ip", seen.ip.description)
             if let port = seen.port { writer.number("port", Int(port)) } else { writer.null("port") }
             writer.string("server_time", isoTime(seen.serverTime))
-            writer.number("clock_offset_seconds", Int(Int64(seen.serverTime) - Int64(unixNow())))
+            if let offset { writer.number("clock_offset_seconds", Int(offset)) } else { writer.null("clock_offset_seconds") }
             writer.endObject()
             printJSON(writer)
         } else {
             let address = seen.port.map { Endpoint(address: seen.ip, port: $0).description } ?? seen.ip.description
             print(address)
-            FileHandle.standardError.write("server time \(isoTime(seen.serverTime)) (offset \(Int64(seen.serverTime) - Int64(unixNow())) s)\n")
+            FileHandle.standardError.write("server time \(isoTime(seen.serverTime)) (offset \(offset.map { "\($0)" } ?? "unknown") s)\n")
         }
     }
 }

@@ -13,10 +13,19 @@ enum Processes {
         let status: Int32
         let stdout: String
         let stderr: String
+        /// Whether the process died of a signal (a trap, or the deadline's kill) rather than exiting.
+        var crashed = false
     }
 
     /// Runs a product to completion (at most `timeout` seconds) and returns its status and output.
     static func run(_ product: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeout: Double = 60) throws -> Result {
+        try run(product, arguments, environment: environment, stdin: stdin, terminateAfter: timeout)
+    }
+
+    /// Runs a product, sends it SIGTERM `seconds` after `started` first holds (polled, for at most 30 s) if
+    /// it is still running, waits for it (SIGKILL after 20 more seconds) and returns its status and output.
+    static func run(_ product: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                    terminateAfter seconds: Double, started: () -> Bool = { true }) throws -> Result {
         let process = Process()
         process.executableURL = products.appendingPathComponent(product)
         process.arguments = arguments
@@ -28,14 +37,19 @@ enum Processes {
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        let deadline = DispatchTime.now() + timeout
         let finished = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { process.waitUntilExit(); finished.signal() }
-        if finished.wait(timeout: deadline) == .timedOut { process.terminate() }
+        let startDeadline = Date().addingTimeInterval(30)
+        while !started() && process.isRunning && Date() < startDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        if finished.wait(timeout: .now() + seconds) == .timedOut {
+            process.terminate()
+            if finished.wait(timeout: .now() + 20) == .timedOut { kill(process.processIdentifier, SIGKILL) }
+        }
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr,
+                      crashed: process.terminationReason == .uncaughtSignal)
     }
 }
 
