@@ -78,15 +78,18 @@ public final class DirectoryServer: Sendable {
         sweeperStopped.wait()
     }
 
-    /// Sweeps one round now: batches of 1,000 until fewer remain. Returns how many were swept.
+    /// How many expired records one sweep transaction turns into tombstones at most.
+    static let sweepBatch = 1_000
+
+    /// Sweeps one round now: batches of ``sweepBatch`` until fewer remain. Returns how many were swept.
     @discardableResult
     public func sweep() -> Int {
         var total = 0
         while true {
             do {
-                let swept = try store.sweep(now: clock(), limit: 1_000)
+                let swept = try store.sweep(now: clock(), limit: Self.sweepBatch)
                 total += swept
-                if swept < 1_000 { return total }
+                if swept < Self.sweepBatch { return total }
             } catch {
                 logger.warning("sweep failed", metadata: ["error": .string(error.detail)])
                 return total

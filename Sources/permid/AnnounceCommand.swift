@@ -27,8 +27,8 @@ struct AnnounceCommand: ParsableCommand {
     @OptionGroup var key: KeyOptions
     @OptionGroup var server: ServerOptions
 
-    @Option(name: .customLong("endpoint"), help: ArgumentHelp("An endpoint IP:PORT or [IPv6]:PORT; repeatable, at most 8.", valueName: "ip:port"))
-    var endpoints: [String] = []
+    @Option(name: .customLong("endpoint"), help: ArgumentHelp("An endpoint IP:PORT or [IPv6]:PORT; repeatable, at most \(SignedRecord.maxEndpoints).", valueName: "ip:port"))
+    var endpoints: [Endpoint] = []
 
     @Option(help: "The port to pair with the address the directory sees, when no --endpoint is given.")
     var port: UInt16?
@@ -37,7 +37,7 @@ struct AnnounceCommand: ParsableCommand {
     var ttl: UInt64 = 3600
 
     @Option(help: "Signature scheme (default: ed25519 for Edwards keys, ecdsa-sha1 on binary curves as IPv8 signs, ecdsa-sha256 otherwise).")
-    var scheme: String?
+    var scheme: SignatureScheme?
 
     @Flag(help: "Keep announcing until stopped.")
     var keepAlive = false
@@ -52,16 +52,10 @@ struct AnnounceCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard endpoints.count <= SignedRecord.maxEndpoints else { throw ValidationError("at most 8 --endpoint") }
-        for endpoint in endpoints where Endpoint(endpoint) == nil {
-            throw ValidationError("--endpoint \(endpoint) is not IP:PORT or [IPv6]:PORT")
-        }
+        guard endpoints.count <= SignedRecord.maxEndpoints else { throw ValidationError("at most \(SignedRecord.maxEndpoints) --endpoint") }
         guard !endpoints.isEmpty || port != nil else { throw ValidationError("give --endpoint IP:PORT, or --port to use the address the directory sees") }
         guard port != 0 else { throw ValidationError("--port must be 1 to 65535") }
         guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
-        if let scheme, SignatureScheme(rawValue: scheme) == nil {
-            throw ValidationError("unknown --scheme \(scheme); choose ed25519, ecdsa-sha256 or ecdsa-sha1")
-        }
         guard !withdrawOnExit || keepAlive else { throw ValidationError("--withdraw-on-exit needs --keep-alive") }
     }
 
@@ -69,7 +63,7 @@ struct AnnounceCommand: ParsableCommand {
         let privateKey = try key.load()
         var announcer = Announcer(
             key: privateKey, keyPath: key.path, client: try server.client(), ttl: ttl,
-            scheme: scheme.flatMap(SignatureScheme.init(rawValue:)))
+            scheme: scheme)
         guard keepAlive else {
             report(try announceOnce(&announcer, endpoints: try currentEndpoints(&announcer)))
             return
@@ -79,7 +73,7 @@ struct AnnounceCommand: ParsableCommand {
 
     /// The endpoints to announce: the given ones, or the address the directory sees with --port.
     private func currentEndpoints(_ announcer: inout Announcer) throws -> [Endpoint] {
-        if !endpoints.isEmpty { return endpoints.compactMap(Endpoint.init) }
+        if !endpoints.isEmpty { return endpoints }
         let seen = try announcer.client.whoami()
         try announcer.adoptClock(of: seen.serverTime)
         return [Endpoint(address: seen.ip, port: port!)]

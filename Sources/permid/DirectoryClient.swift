@@ -40,13 +40,27 @@ struct DirectoryClient {
             request.httpBody = Data(body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let outcome = Outcome()
+        let outcome = OneShot<Result<Response, CLIFailure>>()
         let session = URLSession(configuration: .ephemeral)
         defer { session.finishTasksAndInvalidate() }
+        let server = base.absoluteString
         session.dataTask(with: request) { data, response, error in
-            outcome.finish(data: data, response: response as? HTTPURLResponse, error: error)
+            outcome.fulfill(Self.response(data, response as? HTTPURLResponse, error, server: server))
         }.resume()
-        return try outcome.wait(server: base.absoluteString)
+        return try outcome.wait().get()
+    }
+
+    /// What a URLSession completion means to the CLI.
+    private static func response(_ data: Data?, _ response: HTTPURLResponse?, _ error: (any Error)?, server: String) -> Result<Response, CLIFailure> {
+        if let error {
+            return .failure(CLIFailure(.server, "cannot reach the directory at \(server): \(error.localizedDescription)"))
+        }
+        guard let response else { return .failure(CLIFailure(.server, "no HTTP response from \(server)")) }
+        var headers = [String: String]()
+        for (name, value) in response.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        return .success(Response(status: response.statusCode, headers: headers, body: Array(data ?? Data())))
     }
 
     /// `GET /v1/whoami`: the address the directory sees and its clock. A `server_time` outside the protocol's
@@ -59,35 +73,6 @@ struct DirectoryClient {
               let time = object.integer("server_time"), time <= SignedRecord.maxSafeInteger
         else { throw CLIFailure(.server, "the directory's whoami answer is not understood") }
         return (ip, object.integer("port").flatMap { UInt16(exactly: $0) }, time)
-    }
-
-    /// Carries one URLSession completion to the waiting thread.
-    private final class Outcome: @unchecked Sendable {
-        // @unchecked Sendable: fields are written once before `semaphore.signal()` and read after `wait()`.
-        private let semaphore = DispatchSemaphore(value: 0)
-        private var data: Data?
-        private var response: HTTPURLResponse?
-        private var error: Error?
-
-        func finish(data: Data?, response: HTTPURLResponse?, error: Error?) {
-            self.data = data
-            self.response = response
-            self.error = error
-            semaphore.signal()
-        }
-
-        func wait(server: String) throws -> Response {
-            semaphore.wait()
-            if let error {
-                throw CLIFailure(.server, "cannot reach the directory at \(server): \(error.localizedDescription)")
-            }
-            guard let response else { throw CLIFailure(.server, "no HTTP response from \(server)") }
-            var headers = [String: String]()
-            for (name, value) in response.allHeaderFields {
-                if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
-            }
-            return Response(status: response.statusCode, headers: headers, body: Array(data ?? Data()))
-        }
     }
 }
 

@@ -17,8 +17,8 @@ struct KeygenCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Key type: ed25519, libnacl, p256, p384, secp256k1, sect163k1, sect233k1, sect409k1, sect571k1.")
-    var type: String = "ed25519"
+    @Option(help: "Key type.")
+    var type: KeyType = .ed25519
 
     @Option(help: ArgumentHelp("Where to write the key. Default: the default key file (see --help of `permid id`).", valueName: "file"))
     var out: String?
@@ -26,16 +26,10 @@ struct KeygenCommand: ParsableCommand {
     @Flag(help: "Overwrite an existing file.")
     var force = false
 
-    func validate() throws {
-        guard KeyType(name: type) != nil else {
-            throw ValidationError("unknown --type \(type); choose one of \(KeyType.all.map(\.name).joined(separator: ", "))")
-        }
-    }
-
     func run() throws {
         let key: PrivateKey
         do {
-            key = try PrivateKey.generate(KeyType(name: type)!)
+            key = try PrivateKey.generate(type)
         } catch {
             throw CLIFailure(.local, "key generation failed: \(error)")
         }

@@ -31,7 +31,7 @@ struct ResolveCommand: ParsableCommand {
 
     func validate() throws {
         guard !permids.isEmpty else { throw ValidationError("give at least one PermID") }
-        guard permids.count <= 1_000 else { throw ValidationError("at most 1000 PermIDs at once") }
+        guard permids.count <= ProtocolConstants.lookupLimit else { throw ValidationError("at most \(ProtocolConstants.lookupLimit) PermIDs at once") }
         for permid in permids {
             do {
                 _ = try PublicKey(text: permid)

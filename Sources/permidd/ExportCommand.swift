@@ -32,7 +32,7 @@ struct ExportCommand: ParsableCommand {
         var cursor: [UInt8]?
         var count = 0
         repeat {
-            let page = try store.list(after: cursor, address: nil, limit: 1_000, now: now)
+            let page = try store.list(after: cursor, address: nil, limit: ProtocolConstants.listingLimits.upperBound, now: now)
             var lines = [UInt8]()
             for record in page.records { lines += record.json + [0x0A] }
             handle.write(Data(lines))
