@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pyenv build run test api-check vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
+.PHONY: deps pyenv build run test api-check generated-clients vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -43,18 +43,26 @@ run: build
 	mkdir -p $(dir $(DATABASE))
 	.build/release/permidd serve --listen $(LISTEN) --database $(DATABASE)
 
-## test: every Swift test, the vector cross-check, and the API contract check.
+## test: every Swift test, the vector cross-check, the API contract check and the generated clients.
 test: deps pyenv
 	swift build --build-tests
 	swift test
 	$(PY) Tests/Vectors/generate.py --check
 	$(MAKE) api-check
+	$(MAKE) generated-clients
 
 ## api-check: validate openapi.yaml and run schemathesis against a live permidd.
 api-check: deps pyenv
 	swift build --product permidd
 	swift build --product permid
 	PYTHON=$(PY) bash Tests/api-check.sh .build/debug/permidd
+
+## generated-clients: clients generated from openapi.yaml (swift-openapi-generator in
+## Examples/GeneratedClient, openapi-python-client) used against a live permidd; warnings fail.
+generated-clients: deps pyenv
+	swift build --product permidd
+	swift build --product permid
+	PYTHON=$(PY) bash Tests/generated-clients.sh .build/debug/permidd
 
 ## hardening: kill -9 under load (20 rounds) and 1,000 slow clients against the real permidd.
 hardening: deps pyenv
