@@ -38,7 +38,12 @@ def start_permidd(extra):
     port = free_port("127.0.0.1")
     process = subprocess.Popen([os.path.join(bin_dir, "permidd"), "serve", "--database", os.path.join(work, "p.sqlite"),
                                 "--listen", f"127.0.0.1:{port}", "--trusted-proxy", PROXY, "--log-level", "error", *extra])
-    wait_for("127.0.0.1", port)
+    try:
+        wait_for("127.0.0.1", port)
+    except RuntimeError:
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"permidd {' '.join(extra)} did not start")
     return process, port
 
 
@@ -72,7 +77,12 @@ http {{
     path = os.path.join(prefix, "nginx.conf")
     open(path, "w").write(config)
     process = subprocess.Popen([nginx_binary, "-p", prefix, "-c", path, "-e", f"{prefix}/error.log"])
-    wait_for(PROXY, port)
+    try:
+        wait_for(PROXY, port)
+    except RuntimeError:
+        process.kill()
+        process.wait()
+        raise RuntimeError("nginx did not start: " + open(f"{prefix}/error.log").read()[-300:])
     return process, port
 
 
@@ -118,44 +128,56 @@ def announce_through(port, endpoints=()):
     return 0, [f"{e['ip']}:{e['port']}" for e in served["endpoints"]] if response.status == 200 else f"status {response.status}"
 
 
-# 1. nginx appends the real peer to X-Forwarded-For; permidd believes X-Forwarded-For only.
-permidd, upstream = start_permidd([])
-nginx, port = start_nginx(upstream, "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
-try:
-    seen = {
-        "no forwarding header": whoami(port, {}),
-        f"spoofed Forwarded: for={SPOOF}": whoami(port, {"Forwarded": f"for={SPOOF}"}),
-        f"spoofed X-Forwarded-For: {SPOOF}": whoami(port, {"X-Forwarded-For": SPOOF}),
-        f"spoofed X-Forwarded-For: {SPOOF}, {PROXY}": whoami(port, {"X-Forwarded-For": f"{SPOOF}, {PROXY}"}),
-    }
-    for name, address in seen.items():
-        check(f"x-forwarded-for via nginx, {name}", address == CLIENT, f"whoami {address}")
-    direct = whoami(upstream, {"X-Forwarded-For": SPOOF}, via="127.0.0.1")
-    check("direct from an untrusted peer, spoofed X-Forwarded-For", direct == CLIENT, f"whoami {direct}")
-    status, endpoints = announce_through(port)
-    check("source policy via nginx (x-forwarded-for) accepts the client's own address",
-          status == 0 and endpoints == ["127.0.0.1:6881"], f"permid announce exit {status}, served {endpoints}")
-    status, detail = announce_through(port, [f"{SPOOF}:6881"])
-    check("source policy via nginx refuses another address", status != 0, f"permid announce exit {status}: {detail}")
-finally:
-    stop(nginx, permidd)
+def appending_x_forwarded_for():
+    """nginx appends the real peer to X-Forwarded-For; permidd believes X-Forwarded-For only."""
+    permidd, upstream = start_permidd([])
+    nginx = None
+    try:
+        nginx, port = start_nginx(upstream, "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
+        seen = {
+            "no forwarding header": whoami(port, {}),
+            f"spoofed Forwarded: for={SPOOF}": whoami(port, {"Forwarded": f"for={SPOOF}"}),
+            f"spoofed X-Forwarded-For: {SPOOF}": whoami(port, {"X-Forwarded-For": SPOOF}),
+            f"spoofed X-Forwarded-For: {SPOOF}, {PROXY}": whoami(port, {"X-Forwarded-For": f"{SPOOF}, {PROXY}"}),
+        }
+        for name, address in seen.items():
+            check(f"x-forwarded-for via nginx, {name}", address == CLIENT, f"whoami {address}")
+        direct = whoami(upstream, {"X-Forwarded-For": SPOOF}, via="127.0.0.1")
+        check("direct from an untrusted peer, spoofed X-Forwarded-For", direct == CLIENT, f"whoami {direct}")
+        status, endpoints = announce_through(port)
+        check("source policy via nginx (x-forwarded-for) accepts the client's own address",
+              status == 0 and endpoints == ["127.0.0.1:6881"], f"permid announce exit {status}, served {endpoints}")
+        status, detail = announce_through(port, [f"{SPOOF}:6881"])
+        check("source policy via nginx refuses another address", status != 0, f"permid announce exit {status}: {detail}")
+    finally:
+        stop(*[p for p in (nginx, permidd) if p])
 
-# 2. nginx overwrites Forwarded with the real peer; permidd believes Forwarded only.
-permidd, upstream = start_permidd(["--proxy-header", "forwarded"])
-nginx, port = start_nginx(upstream, 'proxy_set_header Forwarded "for=$remote_addr";')
-try:
-    seen = {
-        "no forwarding header": whoami(port, {}),
-        f"spoofed X-Forwarded-For: {SPOOF}": whoami(port, {"X-Forwarded-For": SPOOF}),
-        f"spoofed Forwarded: for={SPOOF}": whoami(port, {"Forwarded": f"for={SPOOF}"}),
-    }
-    for name, address in seen.items():
-        check(f"forwarded via nginx, {name}", address == CLIENT, f"whoami {address}")
-    status, endpoints = announce_through(port)
-    check("source policy via nginx (forwarded) accepts the client's own address",
-          status == 0 and endpoints == ["127.0.0.1:6881"], f"permid announce exit {status}, served {endpoints}")
-finally:
-    stop(nginx, permidd)
+
+def overwriting_forwarded():
+    """nginx overwrites Forwarded with the real peer; permidd believes Forwarded only."""
+    permidd, upstream = start_permidd(["--proxy-header", "forwarded"])
+    nginx = None
+    try:
+        nginx, port = start_nginx(upstream, 'proxy_set_header Forwarded "for=$remote_addr";')
+        seen = {
+            "no forwarding header": whoami(port, {}),
+            f"spoofed X-Forwarded-For: {SPOOF}": whoami(port, {"X-Forwarded-For": SPOOF}),
+            f"spoofed Forwarded: for={SPOOF}": whoami(port, {"Forwarded": f"for={SPOOF}"}),
+        }
+        for name, address in seen.items():
+            check(f"forwarded via nginx, {name}", address == CLIENT, f"whoami {address}")
+        status, endpoints = announce_through(port)
+        check("source policy via nginx (forwarded) accepts the client's own address",
+              status == 0 and endpoints == ["127.0.0.1:6881"], f"permid announce exit {status}, served {endpoints}")
+    finally:
+        stop(*[p for p in (nginx, permidd) if p])
+
+
+for part in (appending_x_forwarded_for, overwriting_forwarded):
+    try:
+        part()
+    except (RuntimeError, OSError, ValueError, KeyError) as error:
+        check(part.__doc__.split(";")[0], False, f"could not run: {error}")
 
 subprocess.run(["rm", "-rf", work])
 passed = sum(checks)
