@@ -49,6 +49,7 @@ test: deps pyenv
 	swift test
 	$(PY) Tests/Vectors/generate.py --check
 	$(MAKE) api-check
+	$(MAKE) hardening-server
 
 ## api-check: validate openapi.yaml and run schemathesis against a live permidd.
 api-check: deps pyenv
@@ -69,6 +70,19 @@ hardening-ci: deps pyenv
 	swift build --product permid-bench
 	$(PY) Tests/hardening/crash_rounds.py .build/debug 5
 	$(PY) Tests/hardening/slow_clients.py .build/debug 1000 4
+
+## hardening-server: the server's hardening against the real permidd (about 2 minutes): 10,000
+## invented methods, shutdown with 50 announcements stalled on a lock, 4,096 slow uploads, and
+## forwarding headers behind a real nginx (nginx-light installed when missing).
+hardening-server: deps pyenv
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nginx-light; }
+	swift build --product permidd
+	swift build --product permid
+	swift build --product permid-bench
+	$(PY) Tests/hardening/hostile_methods.py .build/debug 10000
+	$(PY) Tests/hardening/shutdown_stall.py .build/debug 50
+	$(PY) Tests/hardening/slow_uploads.py .build/debug 4096 10
+	$(PY) Tests/hardening/nginx_proxy_header.py .build/debug
 
 ## sanitize: the core, store and server suites under AddressSanitizer, leaks checked (library-internal
 ## leaks suppressed in Tests/sanitizers/lsan.supp). The CLI suites run child processes against time
