@@ -73,6 +73,11 @@ public final class DirectoryServer: Sendable {
         while daemons.contains(where: { $0.requestsSuspended > 0 }) {
             Thread.sleep(forTimeInterval: 0.005)
         }
+        // The resumed requests still have their 503 to send: give them (not slow clients) a moment.
+        let sendDeadline = ContinuousClock.now + .seconds(1)
+        while daemons.contains(where: { $0.requestsInFlight > 0 }) && ContinuousClock.now < sendDeadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
         for daemon in daemons { daemon.stop() }
         stopSweeper.signal()
         sweeperStopped.wait()
