@@ -63,9 +63,11 @@ public protocol RecordStore: Sendable {
     func records(for permIDs: [[UInt8]], now: UInt64) throws(DirectoryError) -> [[UInt8]: SignedRecord]
 
     /// Up to `limit` live records with PermID after `cursor`, optionally only those with an endpoint at `address`.
+    /// Costs the page, not the tombstones between its records.
     func list(after cursor: [UInt8]?, address: IPAddress?, limit: Int, now: UInt64) throws(DirectoryError) -> RecordPage
 
-    /// Counts of records, live records and withdrawals at `now`, and the storage they take.
+    /// Counts of records, live records and withdrawals at `now`, and the storage they take, without
+    /// reading every record (`/metrics` and `/v1/stats` ask on every request).
     func counts(now: UInt64) throws(DirectoryError) -> StoreCounts
 
     /// Turns up to `limit` records expired at `now` into tombstones (keeping their `seq`); returns how many.

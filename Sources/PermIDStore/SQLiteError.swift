@@ -36,6 +36,9 @@ extension SQLiteError {
     /// What a write gets after the store was closed.
     static let closed = SQLiteError(code: SQLITE_MISUSE, message: "the store is closed")
 
+    /// A database whose schema is present but whose contents break its own invariants.
+    static func corrupt(_ message: String) -> SQLiteError { SQLiteError(code: SQLITE_CORRUPT, message: message) }
+
     /// The ``DirectoryError`` the HTTP layer sees: a 503 naming the condition an operator can act on
     /// (full disk, read-only or locked database), or a 500 that says nothing of SQLite.
     var directoryError: DirectoryError {

@@ -206,23 +206,32 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
+    /// A page of live records after a cursor. The partial index `records_live` holds only rows with a
+    /// signature, so a page reads its own rows and the expired ones not yet swept, never tombstones;
+    /// `INDEXED BY` makes a schema that lost the index fail loudly instead of scanning.
+    static let listSQL = """
+        SELECT \(columns) FROM records INDEXED BY records_live
+        WHERE permid > ?2 AND expires_at > ?3 AND signature IS NOT NULL
+        ORDER BY permid LIMIT ?4
+        """
+
+    /// A page of live records with an endpoint at an address. `record_addresses` holds only rows of
+    /// records with a signature (sweeping and replacing delete the others), so this too reads only the page.
+    static let listByAddressSQL = """
+        SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature
+        FROM record_addresses a JOIN records r ON r.permid = a.permid
+        WHERE a.address = ?1 AND a.permid > ?2 AND r.expires_at > ?3 AND r.signature IS NOT NULL
+        ORDER BY a.permid LIMIT ?4
+        """
+
     public func list(after cursor: [UInt8]?, address: IPAddress?, limit: Int, now: UInt64) throws(DirectoryError) -> RecordPage {
         try read { connection throws(SQLiteError) in
             let select: SQLiteStatement
             if let address {
-                select = try connection.statement("""
-                    SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature
-                    FROM record_addresses a JOIN records r ON r.permid = a.permid
-                    WHERE a.address = ?1 AND a.permid > ?2 AND r.expires_at > ?3 AND r.signature IS NOT NULL
-                    ORDER BY a.permid LIMIT ?4
-                    """)
+                select = try connection.statement(Self.listByAddressSQL)
                 try select.bind(address.bytes, at: 1)
             } else {
-                select = try connection.statement("""
-                    SELECT \(Self.columns) FROM records
-                    WHERE permid > ?2 AND expires_at > ?3 AND signature IS NOT NULL
-                    ORDER BY permid LIMIT ?4
-                    """)
+                select = try connection.statement(Self.listSQL)
             }
             try select.bind(cursor ?? [], at: 2)
             try select.bind(Int64(now), at: 3)
@@ -237,17 +246,22 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
+    /// The counts, from the one-row `record_counts` table the schema's triggers keep exact, less the
+    /// signed rows that have expired at `?1` but are not yet swept (found through partial indexes on
+    /// `expires_at`, so this reads only those, which the sweeper keeps few).
+    static let countsSQL = """
+        SELECT c.records,
+               c.signed - (SELECT count(*) FROM records WHERE signature IS NOT NULL AND expires_at <= ?1),
+               c.withdrawals - (SELECT count(*) FROM records WHERE signature IS NOT NULL AND endpoints = x'' AND expires_at <= ?1),
+               (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())
+        FROM record_counts c WHERE c.id = 0
+        """
+
     public func counts(now: UInt64) throws(DirectoryError) -> StoreCounts {
         try read { connection throws(SQLiteError) in
-            let select = try connection.statement("""
-                SELECT count(*),
-                       coalesce(sum(signature IS NOT NULL AND expires_at > ?1), 0),
-                       coalesce(sum(signature IS NOT NULL AND expires_at > ?1 AND length(endpoints) = 0), 0),
-                       (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size())
-                FROM records
-                """)
+            let select = try connection.statement(Self.countsSQL)
             try select.bind(Int64(now), at: 1)
-            _ = try select.step()
+            guard try select.step() else { throw .corrupt("record_counts has no row") }
             return StoreCounts(
                 records: Int(select.int64(0)), live: Int(select.int64(1)), withdrawn: Int(select.int64(2)),
                 storageBytes: Int(select.int64(3)))

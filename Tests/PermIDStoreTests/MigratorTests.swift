@@ -54,6 +54,31 @@ import Testing
         }
     }
 
+    /// Version 2 starts its counts from the rows a version-1 database already holds.
+    @Test func countsStartFromTheRowsOfAnOlderSchema() throws {
+        let path = database()
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        _ = try Migrator(migrations: Array(Migration.embedded.prefix(1))).migrate(connection, now: 1)
+        let now = StoreFixtures.now
+        let rows: [(endpoints: String, signature: String, expiresAt: UInt64)] = [
+            ("x'04cb00710501bb'", "x'aa'", now + 60),   // live
+            ("x''", "x'aa'", now + 60),                 // live withdrawal
+            ("x''", "x'aa'", now - 1),                  // expired withdrawal, not yet swept
+            ("x'04cb00710501bb'", "x'aa'", now),        // expired, not yet swept
+            ("NULL", "NULL", now - 100),                // tombstone
+        ]
+        for (index, row) in rows.enumerated() {
+            try connection.execute("""
+                INSERT INTO records VALUES (x'0\(index)', 1, 1, \(now - 200), \(row.expiresAt), \(row.endpoints), \(row.signature))
+                """)
+        }
+        let store = try SQLiteRecordStore(path: path)
+        let counts = try store.counts(now: now)
+        #expect(counts.records == 5 && counts.live == 2 && counts.withdrawn == 1)
+        let earlier = try store.counts(now: now - 2)
+        #expect(earlier.records == 5 && earlier.live == 4 && earlier.withdrawn == 2)
+    }
+
     @Test func withoutMigrateAnOutdatedDatabaseIsRefused() throws {
         #expect(throws: StoreOpenError.migration(.needsMigration)) { try SQLiteRecordStore(path: database(), migrate: false) }
     }

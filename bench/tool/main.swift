@@ -4,6 +4,9 @@
 //   announcements TYPE COUNT OUT                 pre-signed PUT requests (path TAB body per line)
 //   commit DATABASE COUNT                        commits/s: group commit vs one transaction per write (FULL)
 //   lookup DATABASE SAMPLE_FILE SECONDS          point lookups/s through the store on one thread
+//   tombstones DIRECTORY [TOMBSTONES] [LIVE]     a 1,000-record page and the counts behind /metrics, over
+//                                                LIVE live records alone and with TOMBSTONES tombstones
+//                                                (defaults 1,000,000 and 1,000); leaves DIRECTORY/tombstones.sqlite
 import Foundation
 import PermIDKit
 import PermIDStore
@@ -108,6 +111,72 @@ case "lookup":
     store.close()
     print(String(format: "{\"store_lookups_per_s\": %.1f}", Double(done) / seconds(clock.now - start)))
 
+case "tombstones":
+    guard (2...4).contains(arguments.count), let tombstones = Int(arguments.dropFirst(2).first ?? "1000000"),
+          let live = Int(arguments.dropFirst(3).first ?? "1000")
+    else { fail("usage: tombstones DIRECTORY [TOMBSTONES] [LIVE]") }
+    try FileManager.default.createDirectory(atPath: arguments[1], withIntermediateDirectories: true)
+    let liveOnly = arguments[1] + "/live-only.sqlite", withTombstones = arguments[1] + "/tombstones.sqlite"
+    for path in [liveOnly, withTombstones] {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+    let liveRecords = signedRecords(.ed25519, count: live, endpoint: publicEndpoint)
+    var store = try SQLiteRecordStore(path: liveOnly, sync: .normal)
+    _ = try store.announce(batch: liveRecords)
+    store.close()
+
+    // Tombstones as the sweeper leaves them: expired records (the store does not check signatures)
+    // announced in batches, then swept.
+    let clock = ContinuousClock()
+    var start = clock.now
+    store = try SQLiteRecordStore(path: withTombstones, sync: .normal)
+    _ = try store.announce(batch: liveRecords)
+    let ed25519Prefix = Array(try PrivateKey.generate(.ed25519).permID.bytes.prefix(12))
+    var generator = SystemRandomNumberGenerator()
+    for batchStart in stride(from: 0, to: tombstones, by: 10_000) {
+        let batch = (batchStart..<min(batchStart + 10_000, tombstones)).map { index in
+            let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            return SignedRecord(
+                permID: PermID(validatedBytes: ed25519Prefix + key, keyType: .ed25519), scheme: .ed25519, seq: 1,
+                issuedAt: now - 7_200, expiresAt: now - 3_600, endpoints: [publicEndpoint(index)], signature: Array(repeating: 0, count: 64))
+        }
+        _ = try store.announce(batch: batch)
+        while try store.sweep(now: now, limit: 10_000) > 0 {}
+    }
+    store.close()
+    let buildSeconds = seconds(clock.now - start)
+
+    /// The median of `rounds` timings of `body`, in milliseconds, after `rounds / 10` to warm the caches.
+    func medianMilliseconds(rounds: Int, _ body: () throws -> Void) rethrows -> Double {
+        for _ in 0..<max(1, rounds / 10) { try body() }
+        var timings = [Double]()
+        for _ in 0..<rounds {
+            start = clock.now
+            try body()
+            timings.append(seconds(clock.now - start) * 1_000)
+        }
+        return timings.sorted()[rounds / 2]
+    }
+    var figures = [String: Double]()
+    for (name, path) in [("live_only", liveOnly), ("tombstones", withTombstones)] {
+        let store = try SQLiteRecordStore(path: path, sync: .normal)
+        let counts = try store.counts(now: now)
+        guard counts.live == live, try store.list(after: nil, address: nil, limit: 1_000, now: now).records.count == min(live, 1_000) else {
+            fail("\(path): expected \(live) live records, counted \(counts)")
+        }
+        figures["page_ms_\(name)"] = try medianMilliseconds(rounds: 200) {
+            _ = try store.list(after: nil, address: nil, limit: 1_000, now: now)
+        }
+        figures["counts_ms_\(name)"] = try medianMilliseconds(rounds: 2_000) { _ = try store.counts(now: now) }
+        figures["records_\(name)"] = Double(counts.records)
+        figures["db_bytes_\(name)"] = Double(counts.storageBytes)
+        store.close()
+    }
+    figures["page_ratio"] = figures["page_ms_tombstones"]! / figures["page_ms_live_only"]!
+    figures["build_s"] = buildSeconds
+    let body = figures.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(String(format: "%.4f", $0.value))" }
+    print("{" + body.joined(separator: ", ") + "}")
+
 default:
-    fail("usage: permid-bench preload|announcements|commit|lookup ...")
+    fail("usage: permid-bench preload|announcements|commit|lookup|tombstones ...")
 }
