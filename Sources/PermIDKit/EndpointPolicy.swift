@@ -2,7 +2,8 @@
 public enum EndpointPolicy: Hashable, Sendable {
     /// Every endpoint's address must be the request's source address.
     case source
-    /// Signatures alone decide; loopback, private and link-local addresses only when allowed.
+    /// Signatures alone decide; addresses that are not globally reachable (``AddressScope/nonGlobal``)
+    /// only when allowed.
     case any(allowPrivate: Bool)
 
     /// Checks a record's endpoints against the policy for a request from `source`.
@@ -16,12 +17,12 @@ public enum EndpointPolicy: Hashable, Sendable {
                 throw .endpointNotSource(endpoint: endpoint.address.description, source: source.description)
             }
         case .any(let allowPrivate):
-            guard !allowPrivate else { return }
+            let widest: AddressScope = allowPrivate ? .nonGlobal : .global
             for endpoint in endpoints {
-                let address = endpoint.address
-                if address.isLoopback || address.isPrivate || address.isLinkLocal {
+                let classification = endpoint.address.classification
+                if classification.scope > widest {
                     throw .endpointNotAllowed(
-                        "endpoint \(address) is loopback, private or link-local, which this directory does not accept")
+                        "endpoint \(endpoint.address) is not globally reachable (\(classification)), which this directory does not accept")
                 }
             }
         }

@@ -35,31 +35,6 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         isIPv4Mapped ? IPAddress(bytes: Array(bytes[12...]))! : self
     }
 
-    /// 0.0.0.0 or ::.
-    public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
-
-    /// IPv4 224.0.0.0/4 or IPv6 ff00::/8.
-    public var isMulticast: Bool { bytes.count == 4 ? bytes[0] & 0xF0 == 0xE0 : bytes[0] == 0xFF }
-
-    /// IPv4 limited broadcast 255.255.255.255.
-    public var isBroadcast: Bool { bytes.count == 4 && bytes.allSatisfy { $0 == 0xFF } }
-
-    /// IPv4 127.0.0.0/8 or IPv6 ::1.
-    public var isLoopback: Bool {
-        bytes.count == 4 ? bytes[0] == 127 : bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
-    }
-
-    /// IPv4 10/8, 172.16/12, 192.168/16, or IPv6 unique-local fc00::/7.
-    public var isPrivate: Bool {
-        if bytes.count == 16 { return bytes[0] & 0xFE == 0xFC }
-        return bytes[0] == 10 || (bytes[0] == 172 && bytes[1] & 0xF0 == 16) || (bytes[0] == 192 && bytes[1] == 168)
-    }
-
-    /// IPv4 169.254/16 or IPv6 fe80::/10.
-    public var isLinkLocal: Bool {
-        bytes.count == 4 ? bytes[0] == 169 && bytes[1] == 254 : bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80
-    }
-
     /// The canonical text: dotted quad, or RFC 5952 for IPv6 (lowercase, no leading zeros,
     /// the longest run of two or more zero groups, leftmost on a tie, as `::`).
     public var description: String {

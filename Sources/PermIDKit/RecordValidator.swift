@@ -92,8 +92,9 @@ public struct RecordValidator: Sendable {
             if address.isIPv4Mapped {
                 throw .invalidEndpoint("\(name).ip \(field.ip) is IPv4-mapped; write it as \(address.unmapped)")
             }
-            if address.isUnspecified || address.isMulticast || address.isBroadcast {
-                throw .invalidEndpoint("\(name).ip \(address) is unspecified, multicast or broadcast")
+            let classification = address.classification
+            if classification.scope == .forbidden {
+                throw .invalidEndpoint("\(name).ip \(address) is never an endpoint: \(classification)")
             }
             guard (1...65535).contains(field.port) else {
                 throw .invalidEndpoint("\(name).port must be 1 to 65535")

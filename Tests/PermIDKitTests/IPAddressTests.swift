@@ -31,16 +31,10 @@ import PermIDKit
         #expect(IPAddress(input) == nil)
     }
 
-    @Test func classifiesAddresses() throws {
+    @Test func unmapsIPv4MappedAddresses() throws {
         func address(_ text: String) throws -> IPAddress { try #require(IPAddress(text)) }
-        #expect(try address("0.0.0.0").isUnspecified && address("::").isUnspecified)
-        #expect(try address("224.0.0.1").isMulticast && address("239.255.255.255").isMulticast && address("ff02::1").isMulticast)
-        #expect(try address("255.255.255.255").isBroadcast)
-        #expect(try address("127.0.0.2").isLoopback && address("::1").isLoopback)
-        #expect(try address("10.1.2.3").isPrivate && address("172.31.0.1").isPrivate && address("192.168.1.1").isPrivate && address("fd00::1").isPrivate)
-        #expect(try !address("172.32.0.1").isPrivate && !address("11.0.0.1").isPrivate)
-        #expect(try address("169.254.1.1").isLinkLocal && address("fe80::1").isLinkLocal && !address("fec0::1").isLinkLocal)
         #expect(try address("::ffff:10.0.0.1").isIPv4Mapped && address("::ffff:10.0.0.1").unmapped == address("10.0.0.1"))
+        #expect(try !address("::10.0.0.1").isIPv4Mapped && address("::10.0.0.1").unmapped == address("::10.0.0.1"))
     }
 
     @Test func endpointTextRoundTrips() throws {
