@@ -39,8 +39,10 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
+/// Globally reachable addresses (203.0.114.0–203.0.116.255, past the TEST-NET-3 documentation range),
+/// which a directory under `--endpoint-policy any` accepts without `--allow-private`; nothing connects to them.
 func publicEndpoint(_ index: Int) -> Endpoint {
-    Endpoint(address: IPAddress(bytes: [203, 0, UInt8(113 + index % 3), UInt8(1 + index % 250)])!, port: UInt16(1024 + index % 60_000))
+    Endpoint(address: IPAddress(bytes: [203, 0, UInt8(114 + index % 3), UInt8(1 + index % 250)])!, port: UInt16(1024 + index % 60_000))
 }
 
 switch arguments.first {
