@@ -31,7 +31,8 @@ public enum DirectoryError: Error, Hashable, Sendable {
     case badSignature
     /// Under the `source` policy, an endpoint's address is not the request's source address.
     case endpointNotSource(endpoint: String, source: String)
-    /// Under the `any` policy, an endpoint is loopback, private or link-local and the operator does not allow those.
+    /// Under the `any` policy, an endpoint is not globally reachable (an IANA special-purpose block such as
+    /// loopback, private, link-local or documentation) and the operator does not allow those.
     case endpointNotAllowed(String)
     /// The record's `seq` is not greater than the stored one.
     case staleSeq(sent: UInt64, stored: UInt64)

@@ -25,13 +25,14 @@ public struct JSONWriter: Sendable {
     /// Writes an unsigned integer value.
     public mutating func number(_ name: String?, _ value: UInt64) {
         prefix(name)
-        bytes += Array(String(value).utf8)
+        appendDigits(value)
     }
 
     /// Writes a signed integer value.
     public mutating func number(_ name: String?, _ value: Int) {
         prefix(name)
-        bytes += Array(String(value).utf8)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(UInt64(value.magnitude))
     }
 
     /// Writes `null`.
@@ -87,11 +88,34 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Appends the decimal digits of `value` in place, without making a String.
+    private mutating func appendDigits(_ value: UInt64) {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        let end = bytes.count + count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var remaining = value
+        for index in stride(from: end - 1, through: end - count, by: -1) {
+            bytes[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: remaining % 10)
+            remaining /= 10
+        }
+    }
+
     private mutating func appendEscaped(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        // Most strings (PermIDs, signatures, addresses) need no escaping: copy them whole.
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
+        // Most strings (PermIDs, signatures, addresses, member names) need no escaping: copy them
+        // whole, scanning their contiguous UTF-8 once.
+        var text = value
+        let copied = text.withUTF8 { utf8 -> Bool in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied {
             bytes.append(UInt8(ascii: "\""))
             return
         }

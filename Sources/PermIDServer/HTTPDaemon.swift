@@ -36,7 +36,8 @@ public struct DaemonOptions: Sendable {
     public var perIPConnectionLimit: Int
     /// Seconds of inactivity after which a connection is closed.
     public var connectionTimeout: Int
-    /// Bytes per connection for the request line, headers and buffers; larger headers are refused.
+    /// Bytes per connection for the request line, headers and buffers; larger headers are refused
+    /// (431/414). libmicrohttpd zeroes this pool after every request, so it costs time as well as memory.
     public var connectionMemoryLimit: Int
     /// Bytes of request bodies held at once, over all connections; a request that would pass it gets 503.
     public var bodyMemoryLimit: Int
@@ -44,7 +45,7 @@ public struct DaemonOptions: Sendable {
     /// Makes options.
     public init(
         threads: Int, connectionLimit: Int = 4096, perIPConnectionLimit: Int = 0, connectionTimeout: Int = 15,
-        connectionMemoryLimit: Int = 32 * 1024, bodyMemoryLimit: Int = 64 * 1024 * 1024
+        connectionMemoryLimit: Int = 16 * 1024, bodyMemoryLimit: Int = 64 * 1024 * 1024
     ) {
         self.threads = threads
         self.connectionLimit = connectionLimit

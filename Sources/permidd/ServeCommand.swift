@@ -33,7 +33,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Which endpoints an announcement may name: source (every endpoint is the request's source address) or any (signatures alone decide). (env: PERMIDD_ENDPOINT_POLICY)")
     var endpointPolicy: PolicyName = .source
 
-    @Flag(help: "With --endpoint-policy any, also accept loopback, private and link-local endpoints. (env: PERMIDD_ALLOW_PRIVATE)")
+    @Flag(help: "With --endpoint-policy any, also accept endpoints that are not globally reachable (loopback, private, link-local, shared, documentation and the other non-global blocks of the IANA special-purpose registries). (env: PERMIDD_ALLOW_PRIVATE)")
     var allowPrivate = false
 
     @Option(help: "A proxy (CIDR or address) whose forwarding header (--proxy-header) is believed; repeatable. Without one, forwarding headers are ignored. (env: PERMIDD_TRUSTED_PROXY)")
@@ -78,6 +78,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds of inactivity before a connection is closed. (env: PERMIDD_CONNECTION_TIMEOUT)")
     var connectionTimeout = 15
 
+    @Option(help: "KiB per connection for the request line, headers and buffers; a request head past it gets 431 or 414. libmicrohttpd clears this memory after every request. (env: PERMIDD_CONNECTION_MEMORY_LIMIT)")
+    var connectionMemoryLimit = 16
+
     @Option(help: "MiB of request bodies held at once over all connections; a request past it gets 503. (env: PERMIDD_BODY_MEMORY_LIMIT)")
     var bodyMemoryLimit = 64
 
@@ -95,6 +98,7 @@ struct ServeCommand: ParsableCommand {
     func validate() throws {
         guard (48...128).contains(ipv6Prefix) else { throw ValidationError("--ipv6-prefix must be from 48 to 128") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more") }
+        guard (4...1024).contains(connectionMemoryLimit) else { throw ValidationError("--connection-memory-limit must be from 4 to 1024 (KiB)") }
         guard bodyMemoryLimit >= 1 else { throw ValidationError("--body-memory-limit must be at least 1 (MiB)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard sourceRate > 0, sourceBurst >= 1, permidRate > 0, permidBurst >= 1 else {
@@ -127,7 +131,8 @@ struct ServeCommand: ParsableCommand {
         configuration.validator = RecordValidator(clockSkew: clockSkew, maxTTL: maxTTL)
         let options = DaemonOptions(
             threads: threads, connectionLimit: connectionLimit, perIPConnectionLimit: perIPConnectionLimit,
-            connectionTimeout: connectionTimeout, bodyMemoryLimit: bodyMemoryLimit * 1024 * 1024)
+            connectionTimeout: connectionTimeout, connectionMemoryLimit: connectionMemoryLimit * 1024,
+            bodyMemoryLimit: bodyMemoryLimit * 1024 * 1024)
         let server: DirectoryServer
         do {
             server = try DirectoryServer(
