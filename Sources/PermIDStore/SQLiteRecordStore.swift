@@ -182,10 +182,12 @@ public final class SQLiteRecordStore: RecordStore {
 
     private static let columns = "permid, sig_alg, seq, issued_at, expires_at, endpoints, signature"
 
+    /// One live record by PermID (a static text: the statement cache is keyed by it, on every resolve).
+    static let liveRecordSQL = "SELECT \(columns) FROM records WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL"
+
     public func record(for permID: [UInt8], now: UInt64) throws(DirectoryError) -> SignedRecord? {
         try read { connection throws(SQLiteError) in
-            let select = try connection.statement(
-                "SELECT \(Self.columns) FROM records WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL")
+            let select = try connection.statement(Self.liveRecordSQL)
             try select.bind(permID, at: 1)
             try select.bind(Int64(now), at: 2)
             return try select.step() ? Self.record(from: select) : nil
@@ -196,8 +198,7 @@ public final class SQLiteRecordStore: RecordStore {
         try read { connection throws(SQLiteError) in
             var found = [[UInt8]: SignedRecord]()
             for permID in permIDs where found[permID] == nil {
-                let select = try connection.statement(
-                    "SELECT \(Self.columns) FROM records WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL")
+                let select = try connection.statement(Self.liveRecordSQL)
                 try select.bind(permID, at: 1)
                 try select.bind(Int64(now), at: 2)
                 if try select.step(), let record = Self.record(from: select) { found[permID] = record }
