@@ -15,4 +15,6 @@ public enum ProtocolConstants {
     public static let listingLimits = 1...1_000
     /// The page size of a listing without `limit` (§5).
     public static let defaultListingLimit = 100
+    /// The `wait` values a resolve accepts, in seconds (long-poll; see docs/protocol.md).
+    public static let watchSeconds = 1...300
 }

@@ -44,6 +44,10 @@ public struct DirectoryConfiguration: Sendable {
     public var lookupBodyLimit = ProtocolConstants.lookupBodyLimit
     /// The most PermIDs in one lookup.
     public var lookupLimit = ProtocolConstants.lookupLimit
+    /// Resolves waiting at once (`wait=`), in all; past it, 503.
+    public var maxWatchers = 10_000
+    /// Resolves waiting at once per source (address, or IPv6 prefix); past it, 429.
+    public var maxWatchersPerSource = 64
     /// The server's clock in Unix seconds; replaceable in tests.
     public var clock: @Sendable () -> UInt64 = { UInt64(Date.now.timeIntervalSince1970) }
 

@@ -51,7 +51,8 @@ public final class DirectoryServer: Sendable {
     public var boundEndpoints: [String] { daemons.map(\.boundEndpoint) }
 
     /// Stops, in an order that never drops an acknowledged announcement nor leaves libmicrohttpd a
-    /// suspended connection: stop accepting; let requests in flight finish for up to `grace`; then make
+    /// suspended connection: stop accepting; answer every waiting resolve (`wait=`) at once; let
+    /// requests in flight finish for up to `grace`; then make
     /// the store fail every write still queued or waiting on a lock (503), wait until no request is
     /// suspended on the store, and only then stop the daemons and the sweeper. The store is closed by
     /// the caller, last. Idempotent.
@@ -62,6 +63,7 @@ public final class DirectoryServer: Sendable {
         }
         guard wasRunning else { return }
         for daemon in daemons { daemon.quiesce() }
+        service.endWatches()
         let deadline = ContinuousClock.now + grace
         while daemons.contains(where: { $0.requestsInFlight > 0 }) && ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.01)

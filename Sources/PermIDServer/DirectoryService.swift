@@ -16,6 +16,7 @@ public final class DirectoryService: HTTPHandler {
     public let metrics: ServerMetrics
     private let announcements = Mutex(AnnouncementCounts())
     private let validPermIDs = ValidatedPermIDs()
+    private let watches: WatchRegistry
     private let started = ContinuousClock.now
 
     /// Accepted and rejected announcements since start, by problem slug.
@@ -33,7 +34,15 @@ public final class DirectoryService: HTTPHandler {
         self.permIDLimiter = configuration.rateLimits.map { TokenBucketLimiter(rate: $0.permIDRate, burst: $0.permIDBurst) }
         self.logger = logger
         self.metrics = metrics
+        self.watches = WatchRegistry(maxTotal: configuration.maxWatchers, maxPerSource: configuration.maxWatchersPerSource)
     }
+
+    /// Answers every waiting resolve now (304 or 404, or 200 if a record changed) and refuses new
+    /// waits: the first step of shutdown.
+    public func endWatches() { watches.endAll() }
+
+    /// The number of resolves waiting now.
+    public var watchCount: Int { watches.count }
 
     // MARK: - HTTPHandler
 
@@ -84,7 +93,7 @@ public final class DirectoryService: HTTPHandler {
         if route.isV1 { try limitSource(context.source) }
         switch (route, context.method) {
         case (.peer(let permID), .put): return try announce(request, context, pathPermID: permID)
-        case (.peer(let permID), _): return .respond(try resolve(request, permIDText: permID))
+        case (.peer(let permID), _): return try resolve(request, context, permIDText: permID)
         case (.lookup, _): return .respond(try lookup(request, context))
         case (.peers, _): return .respond(try list(request))
         case (.whoami, _): return .respond(whoami(context.source))
@@ -136,6 +145,7 @@ public final class DirectoryService: HTTPHandler {
             return .problem(.staleSeq(sent: record.seq, stored: storedSeq))
         case .success(let outcome):
             _ = permIDLimiter?.take(record.permID.bytes, now: monotonicSeconds)
+            watches.stored(record)
             var response = recordResponse(record, status: outcome == .created ? 201 : 200, now: now)
             if outcome == .created { response.headers.append(("Location", "/v1/peers/\(record.permID.text)")) }
             return response
@@ -154,18 +164,58 @@ public final class DirectoryService: HTTPHandler {
 
     // MARK: - Resolve
 
-    private func resolve(_ request: HTTPRequest, permIDText: String) throws(DirectoryError) -> HTTPResponse {
+    /// Answers a resolve at once, or, with `wait` and nothing new to tell (no live record, or the one the
+    /// client's `If-None-Match` names), holds it until another record is accepted or the wait runs out.
+    private func resolve(_ request: HTTPRequest, _ context: RequestContext, permIDText: String) throws(DirectoryError) -> HandlerResult {
         guard let bytes = Base64URL.decode(permIDText) else { throw .invalidPermID("PermID is not unpadded base64url") }
+        let wait = try waitSeconds(request, context)
         let clock = configuration.clock()
-        guard let record = try store.record(for: bytes, now: clock) else {
-            // Only a miss pays for full validation: anything stored was validated when announced.
-            try validPermIDs.check(bytes)
-            throw .notFound("no live record for this PermID")
+        let record = try store.record(for: bytes, now: clock)
+        // Only a miss pays for full validation: anything stored was validated when announced.
+        if record == nil { try validPermIDs.check(bytes) }
+        let tags = request.headers["if-none-match"]
+        let known = record.flatMap { record in tags.map { Self.matches($0, seq: record.seq) } == true ? record : nil }
+        guard let wait, record == nil || known != nil else { return .respond(try resolved(bytes, tags: tags, now: clock)) }
+        // Register first, then look again: a record accepted in between wakes the watch at once.
+        let end = try watches.watch(bytes, knownSeq: record?.seq, source: limiterKey(context.source.address), seconds: wait)
+        if let current = try store.record(for: bytes, now: configuration.clock()), current.seq != record?.seq {
+            watches.stored(current)
         }
-        if let tags = request.headers["if-none-match"], Self.matches(tags, seq: record.seq) {
-            return HTTPResponse(status: 304, headers: recordHeaders(record, now: clock))
+        return .later(end.map { [self] outcome in
+            switch outcome {
+            case .stored(let stored): recordResponse(stored, status: 200, now: configuration.clock())
+            case .timedOut: answered { () throws(DirectoryError) in try resolved(bytes, tags: tags, now: configuration.clock()) }
+            }
+        })
+    }
+
+    /// The response `body` makes, or the problem it throws.
+    private func answered(_ body: () throws(DirectoryError) -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try body()
+        } catch {
+            return .problem(error)
         }
-        return recordResponse(record, status: 200, now: clock)
+    }
+
+    /// The answer to a resolve now: 200 with the live record, 304 when `tags` name it, else 404.
+    private func resolved(_ permID: [UInt8], tags: String?, now: UInt64) throws(DirectoryError) -> HTTPResponse {
+        guard let record = try store.record(for: permID, now: now) else { throw .notFound("no live record for this PermID") }
+        if let tags, Self.matches(tags, seq: record.seq) {
+            return HTTPResponse(status: 304, headers: recordHeaders(record, now: now))
+        }
+        return recordResponse(record, status: 200, now: now)
+    }
+
+    /// The `wait` query argument: `nil` when absent, else whole seconds within the protocol's bounds.
+    private func waitSeconds(_ request: HTTPRequest, _ context: RequestContext) throws(DirectoryError) -> Int? {
+        guard let text = request.query["wait"] else { return nil }
+        let bounds = ProtocolConstants.watchSeconds
+        guard context.method == .get else { throw .invalidRequest("wait is for GET only") }
+        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let seconds = Int(text), bounds.contains(seconds) else {
+            throw .invalidRequest("wait must be an integer from \(bounds.lowerBound) to \(bounds.upperBound)")
+        }
+        return seconds
     }
 
     /// Whether an `If-None-Match` value matches the ETag `"seq"` (weak comparison, RFC 9110 §13.1.2).

@@ -34,7 +34,7 @@ public struct HTTPRequest: Sendable {
     /// The headers the directory reads; only these are copied out of libmicrohttpd.
     public static let headerNames = ["content-type", "content-length", "if-none-match", "forwarded", "x-forwarded-for"]
     /// The query arguments the directory reads.
-    public static let queryNames = ["limit", "cursor", "ip"]
+    public static let queryNames = ["limit", "cursor", "ip", "wait"]
 }
 
 /// A response ready to send.

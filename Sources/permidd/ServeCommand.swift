@@ -84,6 +84,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "MiB of request bodies held at once over all connections; a request past it gets 503. (env: PERMIDD_BODY_MEMORY_LIMIT)")
     var bodyMemoryLimit = 64
 
+    @Option(help: "Resolves waiting for a change (GET …?wait=) at once, in all; past it, 503. (env: PERMIDD_MAX_WATCHERS)")
+    var maxWatchers = 10_000
+
+    @Option(help: "Resolves waiting at once per source address (IPv6: per --ipv6-prefix); past it, 429. (env: PERMIDD_MAX_WATCHERS_PER_SOURCE)")
+    var maxWatchersPerSource = 64
+
     @Option(help: "Seconds requests in flight get to finish after SIGINT or SIGTERM. (env: PERMIDD_SHUTDOWN_GRACE)")
     var shutdownGrace = 10
 
@@ -97,6 +103,7 @@ struct ServeCommand: ParsableCommand {
 
     func validate() throws {
         guard (48...128).contains(ipv6Prefix) else { throw ValidationError("--ipv6-prefix must be from 48 to 128") }
+        guard maxWatchers >= 0, maxWatchersPerSource >= 0 else { throw ValidationError("--max-watchers and --max-watchers-per-source must be 0 or more") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more") }
         guard (4...1024).contains(connectionMemoryLimit) else { throw ValidationError("--connection-memory-limit must be from 4 to 1024 (KiB)") }
         guard bodyMemoryLimit >= 1 else { throw ValidationError("--body-memory-limit must be at least 1 (MiB)") }
@@ -126,6 +133,8 @@ struct ServeCommand: ParsableCommand {
         configuration.trustedProxies = trustedProxy
         configuration.proxyHeader = proxyHeader
         configuration.ipv6Prefix = ipv6Prefix
+        configuration.maxWatchers = maxWatchers
+        configuration.maxWatchersPerSource = maxWatchersPerSource
         configuration.rateLimits = rateLimit == .off ? nil
             : RateLimits(sourceRate: sourceRate, sourceBurst: sourceBurst, permIDRate: permidRate, permIDBurst: permidBurst)
         configuration.validator = RecordValidator(clockSkew: clockSkew, maxTTL: maxTTL)

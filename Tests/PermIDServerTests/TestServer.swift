@@ -20,7 +20,7 @@ final class TestServer: @unchecked Sendable {
     init(
         policy: EndpointPolicy = .source, rateLimits: RateLimits? = nil, trustedProxies: [String] = [],
         proxyHeader: ProxyHeader = .xForwardedFor, listen: String = "127.0.0.1", maxTTL: UInt64 = 86_400,
-        options: DaemonOptions = DaemonOptions(threads: 2)
+        options: DaemonOptions = DaemonOptions(threads: 2), maxWatchers: Int = 10_000, maxWatchersPerSource: Int = 64
     ) throws {
         directory = NSTemporaryDirectory() + "permid-server-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -30,6 +30,8 @@ final class TestServer: @unchecked Sendable {
         configuration.rateLimits = rateLimits
         configuration.trustedProxies = trustedProxies.compactMap(CIDR.init)
         configuration.proxyHeader = proxyHeader
+        configuration.maxWatchers = maxWatchers
+        configuration.maxWatchersPerSource = maxWatchersPerSource
         configuration.validator = RecordValidator(clockSkew: 300, maxTTL: maxTTL)
         configuration.clock = { [clock] in clock.now }
         var logger = Logger(label: "test")
