@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pyenv build run test api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
+.PHONY: deps pyenv build run test docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -48,9 +48,17 @@ test: deps pyenv
 	swift build --build-tests
 	swift test
 	$(PY) Tests/Vectors/generate.py --check
+	$(PY) Tests/docs/help_sections.py .build/debug --check
 	$(MAKE) api-check
 	$(MAKE) generated-clients
 	$(MAKE) hardening-server
+
+## docs: rewrite the command reference blocks in docs/cli.md and docs/operations.md from --help
+## (make test checks them).
+docs: deps pyenv
+	swift build --product permidd
+	swift build --product permid
+	$(PY) Tests/docs/help_sections.py .build/debug --write
 
 ## api-check: validate openapi.yaml and run schemathesis against a live permidd.
 api-check: deps pyenv
@@ -80,8 +88,8 @@ hardening-ci: deps pyenv
 	$(PY) Tests/hardening/slow_clients.py .build/debug 1000 4
 
 ## hardening-server: the server's hardening against the real permidd (about 2 minutes): 10,000
-## invented methods, shutdown with 50 announcements stalled on a lock, 4,096 slow uploads, and
-## forwarding headers behind a real nginx (nginx-light installed when missing).
+## invented methods, shutdown with 50 announcements stalled on a lock, 4,096 slow uploads,
+## forwarding headers behind a real nginx (nginx-light installed when missing), and 10,000 watchers.
 hardening-server: deps pyenv
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nginx-light; }
 	swift build --product permidd
@@ -91,6 +99,7 @@ hardening-server: deps pyenv
 	$(PY) Tests/hardening/shutdown_stall.py .build/debug 50
 	$(PY) Tests/hardening/slow_uploads.py .build/debug 4096 10
 	$(PY) Tests/hardening/nginx_proxy_header.py .build/debug
+	$(PY) Tests/hardening/watchers.py .build/debug 10000
 
 ## sanitize: the core, store and server suites under AddressSanitizer, leaks checked (library-internal
 ## leaks suppressed in Tests/sanitizers/lsan.supp). The CLI suites run child processes against time

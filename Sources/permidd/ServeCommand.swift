@@ -70,7 +70,7 @@ struct ServeCommand: ParsableCommand {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Open connections at most. (env: PERMIDD_CONNECTION_LIMIT)")
-    var connectionLimit = 4_096
+    var connectionLimit = 16_384
 
     @Option(help: "Open connections per client address at most; 0 for no limit. (env: PERMIDD_PER_IP_CONNECTION_LIMIT)")
     var perIPConnectionLimit = 256
