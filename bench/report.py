@@ -39,6 +39,9 @@ def resident(value):
 
 
 rounds = load["rounds"]
+measured_runs = ([run for size in sizes for key in ("resolve", "ceiling", "nginx") for run in results["sizes"][size][key]["runs"]]
+                 + [results["sizes"][size][key] for size in sizes for key in ("revalidate", "lookup100", "paced", "cold", "mix90_10")])
+noise = max(run["others_cores_busy"] for run in measured_runs)
 lines = [
     "# permid benchmark — latest run", "",
     f"- commit `{tree['short']}`" + (f", **dirty tree** ({len(tree['dirty_paths'])} paths changed)" if tree["dirty"] else ", clean tree")
@@ -49,6 +52,8 @@ lines = [
     f"- load: wrk, {load['connections']} connections, {load['seconds']} s per measured run after {load['warmup']} s of unrecorded "
     f"warm-up, PermIDs drawn uniformly from every stored record, one seed per wrk thread (base seed {load['seed']}); "
     f"{load['pinning']}; server threads (permidd `--threads`, libmicrohttpd pool, nginx workers): {load['server_threads']}",
+    f"- interference: " + (f"other processes took up to **{noise:.2f} cores** during a measured run (a quiet machine shows about 0; "
+                           "compare figures only between quiet runs)" if noise >= 0.1 else f"other processes took at most {noise:.2f} cores during any measured run"),
     f"- `openssl speed` verify/s on one core, median [min–max] of {rounds}: ed25519 **{spread(results['openssl_verify_per_s'], 'ed25519')}**, "
     f"P-256 **{spread(results['openssl_verify_per_s'], 'ecdsap256')}**",
     "",
@@ -57,9 +62,10 @@ lines = [
     "**bare libmicrohttpd** is a C server with permidd's daemon flags and thread count answering one real record body "
     "from memory; **nginx** serves every record's exact body (`permidd export`, checked byte for byte against permidd's "
     "answers) as a static file (`sendfile on`, `open_file_cache` over every file). CPU µs per request is the server's "
-    "process tree (or wrk itself) over the measured run; busy is CPU seconds per wall second.", "",
-    "| records | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | server busy | wrk busy |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "process tree (or wrk itself) over the measured run; busy is CPU seconds per wall second; others busy is the most CPU "
+    "that every other process on the machine took during any of the rounds (a quiet machine shows about 0).", "",
+    "| records | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | server busy | wrk busy | others busy |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 for size in sizes:
     figures = results["sizes"][size]
@@ -67,7 +73,7 @@ for size in sizes:
         f = figures[key]
         lines.append(f"| {int(size):,} | {label} | {spread(f, 'rps')} | {ms(f['p50_us']['median'])} | {spread(f, 'p99_us', ms)} | "
                      f"{ms(f['p999_us']['median'])} | {f['server_cpu_us']['median']:.1f} | {f['wrk_cpu_us']['median']:.1f} | "
-                     f"{f['server_cores_busy']['median']:.2f} | {f['wrk_cores_busy']['median']:.2f} |")
+                     f"{f['server_cores_busy']['median']:.2f} | {f['wrk_cores_busy']['median']:.2f} | {f['others_cores_busy']['max']:.2f} |")
 lines += ["", "| records | permidd / bare libmicrohttpd | permidd / nginx | database in page cache |", "|---:|---:|---:|---:|"]
 for size in sizes:
     f = results["sizes"][size]
@@ -188,7 +194,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 counts = [int(s) for s in sizes]
-figure, throughput = plt.subplots(figsize=(7, 4))
+figure, throughput = plt.subplots(figsize=(7, 4.8))
 for key, label, style in (("resolve", "permidd", "o-"), ("ceiling", "bare libmicrohttpd", "^--"), ("nginx", "nginx static files", "v:")):
     medians = [results["sizes"][s][key]["rps"]["median"] for s in sizes]
     low = [m - results["sizes"][s][key]["rps"]["min"] for m, s in zip(medians, sizes)]
@@ -204,8 +210,8 @@ latency.plot(counts, [results["sizes"][s]["paced"]["p99_us"] / 1000 for s in siz
 latency.set_ylabel("p99 latency, ms")
 latency.set_ylim(bottom=0)
 handles = throughput.get_legend_handles_labels()[0] + latency.get_legend_handles_labels()[0]
-throughput.legend(handles, [h.get_label() for h in handles], loc="lower left", fontsize=7)
+figure.legend(handles, [h.get_label() for h in handles], loc="lower center", ncol=3, fontsize=7)
 throughput.set_title(f"permid resolve, {load['connections']} connections ({tree['short']}{', dirty' if tree['dirty'] else ''})")
-figure.tight_layout()
+figure.tight_layout(rect=(0, 0.1, 1, 1))
 figure.savefig(os.path.join(directory, "latest.png"), dpi=110)
 print(open(os.path.join(directory, "latest.md")).read())

@@ -38,6 +38,7 @@ RESULTS = os.path.join(BENCH, "results")
 THREADS = os.cpu_count() or 2
 CONNECTIONS = 64
 PUBLISHED_MIN_ROUNDS = 5
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 class Dishonest(Exception):
@@ -49,8 +50,11 @@ def require(condition, message):
         raise Dishonest(message)
 
 
+STARTED = time.monotonic()
+
+
 def log(message):
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    print(f"[bench {time.monotonic() - STARTED:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def free_port():
@@ -88,7 +92,7 @@ def versions(work):
         "libmicrohttpd": f"{output_of([os.path.join(work, 'ceiling'), '--version'])} (Debian {dpkg('libmicrohttpd12')})",
         "sqlite": f"{output_of([os.path.join(work, 'sqlite_lookup'), '--version']).split(' ')[0]} (Debian {dpkg('libsqlite3-0')})",
         "openssl": f"{output_of(['openssl', 'version'])} (Debian {dpkg('libssl3')})",
-        "nginx": output_of(["nginx", "-v"]).replace("nginx version: ", ""),
+        "nginx": output_of([NGINX, "-v"]).replace("nginx version: ", ""),
         "swift": (output_of(["swift", "--version"]).splitlines() or ["n/a"])[0],
         "python": platform.python_version(),
     }
@@ -144,6 +148,14 @@ def cpu_seconds(pids):
             continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def machine_cpu():
+    """(busy, steal) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(f) for f in open("/proc/stat").readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    hz = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / hz, steal / hz
 
 
 def peak_rss_mb(pid):
@@ -248,7 +260,7 @@ http {{
 """
     path = os.path.join(prefix, "nginx.conf")
     open(path, "w").write(config)
-    server = Server("nginx", ["nginx", "-e", os.path.join(prefix, "error.log"), "-p", prefix, "-c", path], port,
+    server = Server("nginx", [NGINX, "-e", os.path.join(prefix, "error.log"), "-p", prefix, "-c", path], port,
                     f"/v1/peers/{first_permid}", cpus, work)
     server.workers = workers
     return server
@@ -273,7 +285,7 @@ class Load:
                    PERMID_BENCH_SEED=str(seed), **environment)
         command = Cores.prefix(cpus) + ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
                                         "-s", os.path.join(WRK_DIR, script), server.url]
-        before, wall = server.cpu_seconds(), time.monotonic()
+        before, machine_before, wall = server.cpu_seconds(), machine_cpu(), time.monotonic()
         with tempfile.TemporaryFile(mode="w+") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
             watchdog = threading.Timer(seconds + 120, process.kill)
@@ -285,6 +297,9 @@ class Load:
             text = out.read()
         wall = time.monotonic() - wall
         server_cpu = server.cpu_seconds() - before
+        machine_after = machine_cpu()
+        others = max(0.0, machine_after[0] - machine_before[0] - server_cpu - (usage.ru_utime + usage.ru_stime))
+        steal = machine_after[1] - machine_before[1]
         lines = [l for l in text.splitlines() if l.startswith("{")]
         if process.returncode != 0 or not lines:
             raise RuntimeError(f"wrk {script} failed ({process.returncode}): {text[-2000:]}")
@@ -296,6 +311,7 @@ class Load:
             connections=connections, wrk_threads=threads, seed=seed, bytes_per_answer=result["bytes"] / requests,
             server_cpu_us=1e6 * server_cpu / requests, wrk_cpu_us=1e6 * wrk_cpu / requests,
             server_cores_busy=server_cpu / wall, wrk_cores_busy=wrk_cpu / wall,
+            others_cores_busy=others / wall, steal_cores=steal / wall,
             wrk_cores=len(cpus) if cpus else len(self.cores.client))
         return result
 
@@ -323,7 +339,8 @@ def require_all_ok(name, figure, min_bytes=None, max_bytes=None):
                 f"{name}: {figure['bytes_per_answer']:.0f} bytes per answer, more than headers alone ({max_bytes}): not every answer was a 304")
 
 
-def summary(runs, keys=("rps", "p50_us", "p99_us", "p999_us", "server_cpu_us", "wrk_cpu_us", "server_cores_busy", "wrk_cores_busy")):
+def summary(runs, keys=("rps", "p50_us", "p99_us", "p999_us", "server_cpu_us", "wrk_cpu_us", "server_cores_busy", "wrk_cores_busy",
+                        "others_cores_busy", "steal_cores")):
     """Median and min-max of each figure over alternated runs."""
     return {key: {"median": statistics.median(r[key] for r in runs), "min": min(r[key] for r in runs),
                   "max": max(r[key] for r in runs)} for key in keys} | {"runs": runs}
@@ -546,29 +563,28 @@ def measure_size(size, options, cores, load, work, rng):
 
 def measure_announcements(options, load, work, largest_db):
     """Each (database, key type, sync) run gets its own freshly signed bodies (a fresh key each) and its
-    own database: a new empty one, or a copy of the largest preloaded one."""
-    per_run = (options.seconds + options.warmup + 1) * options.announce_rate
+    own database: a new empty one, or a copy of the largest preloaded one. The warm-up's pool is
+    signed for --announce-rate and may run out (it is not a figure); the measured run's pool is
+    signed after the warm-up for twice that rate or the rate the warm-up stored, whichever is more;
+    the run fails if it runs out."""
     out = {}
     for base in ("empty", "largest"):
         for key_type in ("ed25519", "p256"):
             for sync in ("full", "normal"):
                 name = f"{key_type}-{sync}-{base}"
-                log(f"announce {name}: signing {per_run:,} bodies")
                 database = os.path.join(work, f"announce-{name}.sqlite")
                 if base == "largest":
                     shutil.copyfile(largest_db, database)
-                bodies = sign(key_type, per_run, os.path.join(work, f"announce-{name}.txt"))
-                warm = bodies + ".warm"
-                with open(bodies) as f:
-                    lines = f.readlines()
-                split = options.warmup * options.announce_rate
-                open(warm, "w").writelines(lines[:split])
-                open(bodies, "w").writelines(lines[split:])
+                warm = sign(key_type, max(1000, options.warmup * options.announce_rate), os.path.join(work, f"announce-{name}.warm"))
                 server = permidd(database, None, work, ["--endpoint-policy", "any", "--sync", sync])
                 rows = live_rows(database)
+                rate = options.announce_rate
                 if options.warmup:
                     warmup = load.wrk(server, "announce.lua", options.warmup, {"PERMID_BENCH_ANNOUNCEMENTS": warm}, pinned=False)
-                    require_all_ok(f"announce {name} warm-up", warmup)
+                    rate = stored(database, warm) / warmup["seconds"]
+                count = int(2 * max(rate, options.announce_rate) * options.seconds) + 1000
+                log(f"announce {name}: signing {count:,} bodies")
+                bodies = sign(key_type, count, os.path.join(work, f"announce-{name}.txt"))
                 figure = load.wrk(server, "announce.lua", options.seconds, {"PERMID_BENCH_ANNOUNCEMENTS": bodies}, pinned=False)
                 figure["peak_rss_mb"] = peak_rss_mb(server.process.pid)
                 server.stop()
@@ -576,7 +592,7 @@ def measure_announcements(options, load, work, largest_db):
                 accepted = stored(database, bodies)
                 require(figure["puts"] - CONNECTIONS <= accepted <= figure["puts"],
                         f"announce {name}: {figure['puts']} PUTs sent but {accepted} new records stored")
-                figure.update(key_type=key_type, sync=sync, database=base, records_before=rows,
+                figure.update(key_type=key_type, sync=sync, database=base, records_before=rows, bodies=count,
                               accepted=accepted, accepted_per_s=accepted / figure["seconds"])
                 out[name] = figure
                 log(f"  {figure['accepted_per_s']:,.0f} accepted/s into {rows:,} records")
@@ -593,10 +609,12 @@ def main():
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unrecorded load before a measured run")
     parser.add_argument("--rounds", type=int, default=5, help="alternated rounds of libmicrohttpd, nginx and permidd")
     parser.add_argument("--seed", type=int, default=1, help="base of every wrk thread's seed")
-    parser.add_argument("--announce-rate", type=int, default=15000, help="distinct signed bodies per second of announce run")
+    parser.add_argument("--announce-rate", type=int, default=10000,
+                        help="announcements/s the pools are signed for (the measured run's twice over)")
     parser.add_argument("--store-seconds", type=float, default=3)
     parser.add_argument("--store-rounds", type=int, default=3)
     parser.add_argument("--speed-seconds", type=int, default=3, help="seconds per `openssl speed` sample")
+    parser.add_argument("--verify-seconds", type=float, default=2, help="seconds per scheme of the parse+verify table")
     parser.add_argument("--byte-checks", type=int, default=200, help="PermIDs whose nginx file is compared with permidd's answer")
     parser.add_argument("--commit-count", type=int, default=4000)
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin servers and wrk to separate cores")
@@ -645,7 +663,7 @@ def run(options, sizes, tree):
 
         log("parse + verify per scheme (bench/verify, one core)")
         results["verify_table"] = subprocess.run(Cores.prefix(cores.server[:1]) + [os.path.join(RELEASE, "permid-bench-verify"),
-                                                 str(max(1, options.seconds // 5))], capture_output=True, text=True, check=True).stdout
+                                                 str(options.verify_seconds)], capture_output=True, text=True, check=True).stdout
 
         largest_db = None
         for size in sizes:
