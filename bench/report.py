@@ -61,7 +61,7 @@ lines = [
     "The ceilings answer the same requests (same script, same PermID sampling, same body bytes) on the same cores: "
     "**bare libmicrohttpd** is a C server with permidd's daemon flags and thread count answering one real record body "
     "from memory; **nginx** serves every record's exact body (`permidd export`, checked byte for byte against permidd's "
-    "answers) as a static file (`sendfile on`, `open_file_cache` over every file). CPU µs per request is the server's "
+    "answers) as a static file (`sendfile on`, `open_file_cache`: entries per worker below). CPU µs per request is the server's "
     "process tree (or wrk itself) over the measured run; busy is CPU seconds per wall second; others busy is the most CPU "
     "that every other process on the machine took during any of the rounds (a quiet machine shows about 0).", "",
     "| records | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | server busy | wrk busy | others busy |",
@@ -74,11 +74,13 @@ for size in sizes:
         lines.append(f"| {int(size):,} | {label} | {spread(f, 'rps')} | {ms(f['p50_us']['median'])} | {spread(f, 'p99_us', ms)} | "
                      f"{ms(f['p999_us']['median'])} | {f['server_cpu_us']['median']:.1f} | {f['wrk_cpu_us']['median']:.1f} | "
                      f"{f['server_cores_busy']['median']:.2f} | {f['wrk_cores_busy']['median']:.2f} | {f['others_cores_busy']['max']:.2f} |")
-lines += ["", "| records | permidd / bare libmicrohttpd | permidd / nginx | database in page cache |", "|---:|---:|---:|---:|"]
+lines += ["", "| records | permidd / bare libmicrohttpd | permidd / nginx | database in page cache | nginx `open_file_cache` entries per worker |",
+          "|---:|---:|---:|---:|---:|"]
 for size in sizes:
     f = results["sizes"][size]
     lines.append(f"| {int(size):,} | {pct(f['resolve']['rps']['median'] / f['ceiling']['rps']['median'])} | "
-                 f"{pct(f['resolve']['rps']['median'] / f['nginx']['rps']['median'])} | {resident(f['residency_warm'])} |")
+                 f"{pct(f['resolve']['rps']['median'] / f['nginx']['rps']['median'])} | {resident(f['residency_warm'])} | "
+                 f"{f['nginx_cache_entries']:,}" + (" (every file)" if f["nginx_cache_entries"] >= int(size) else " (the descriptor limit)") + " |")
 client_bound = [f"{int(size):,} {key}" for size in sizes for key in ("ceiling", "nginx", "resolve")
                 if results["sizes"][size][key]["wrk_cores_busy"]["median"] >= 0.9 * results["sizes"][size][key]["runs"][0]["wrk_cores"]]
 lines += ["", ("wrk kept its core(s) ≥ 90 % busy in: " + ", ".join(client_bound) + " — those figures may be bounded by the client, not the server."

@@ -28,7 +28,7 @@ tree or with fewer than 5 rounds. Targets are reported as met/missed and never f
 
 A further measurement is added in `extra_measurements` below (called once per record count).
 """
-import argparse, base64, json, os, platform, random, re, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
+import argparse, base64, json, os, platform, random, re, resource, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
@@ -77,7 +77,8 @@ def output_of(command, **keywords):
 def git_state():
     """Commit and dirty flag of the tree; the harness's own outputs (bench/results) do not count."""
     revision = output_of(["git", "-C", ROOT, "rev-parse", "HEAD"])
-    status = output_of(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=normal", "--", ".", ":!bench/results"])
+    status = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=normal", "--", ".", ":!bench/results"],
+                            capture_output=True, text=True).stdout.rstrip()
     return {"commit": revision, "short": revision[:7], "dirty": bool(status), "dirty_paths": status.splitlines()[:20]}
 
 
@@ -228,9 +229,15 @@ def nginx(root, files, first_permid, cpus, work):
     prefix = tempfile.mkdtemp(prefix="nginx-", dir=work)
     port = free_port()
     workers = max(2, THREADS)
+    # open_file_cache keeps a descriptor per cached file in each worker: the cache covers every file
+    # when the descriptor limit (which only a privileged process can raise) allows it.
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    limit = int(open("/proc/sys/fs/nr_open").read()) if limit == resource.RLIM_INFINITY else limit
+    cache = max(1000, min(files + 1000, limit - 4 * CONNECTIONS - 100))
     config = f"""# written by bench/run.py for one run
 {"user root;" if os.geteuid() == 0 else ""}
 worker_processes {workers};
+worker_rlimit_nofile {limit};
 daemon off;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
@@ -242,7 +249,7 @@ http {{
     tcp_nodelay on;
     keepalive_timeout 120s;
     keepalive_requests 100000000;
-    open_file_cache max={files + 1000} inactive=300s;
+    open_file_cache max={cache} inactive=300s;
     open_file_cache_valid 300s;
     open_file_cache_errors on;
     types {{ }}
@@ -262,7 +269,7 @@ http {{
     open(path, "w").write(config)
     server = Server("nginx", [NGINX, "-e", os.path.join(prefix, "error.log"), "-p", prefix, "-c", path], port,
                     f"/v1/peers/{first_permid}", cpus, work)
-    server.workers = workers
+    server.workers, server.cache_entries = workers, cache
     return server
 
 
@@ -475,7 +482,7 @@ def measure_size(size, options, cores, load, work, rng):
     servers = {"permidd": permidd(database, cores.server, work), "libmicrohttpd": ceiling(first_body, cores.server, work),
                "nginx": nginx(root, size, permids[0], cores.server, work)}
     figures["startup_s"] = servers["permidd"].startup
-    figures["nginx_workers"] = servers["nginx"].workers
+    figures["nginx_workers"], figures["nginx_cache_entries"] = servers["nginx"].workers, servers["nginx"].cache_entries
     check_same_bodies(servers["permidd"], servers["nginx"], permids, options.byte_checks, rng)
     etag = http_get(f"{servers['permidd'].url}/v1/peers/{permids[0]}")[1].get("ETag")
     require(http_get(f"{servers['permidd'].url}/v1/peers/{permids[0]}", {"If-None-Match": etag})[0] == 304, "revalidation preflight: no 304")
