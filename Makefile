@@ -136,4 +136,4 @@ bench-smoke: deps pyenv
 	swift build -c release --product permid-bench
 	swift build -c release --product permid-bench-verify
 	$(PY) bench/run.py --sizes 1000,5000 --seconds 1 --warmup 1 --rounds 2 --speed-seconds 1 --verify-seconds 0.2 \
-	  --store-seconds 0.5 --store-rounds 2 --commit-count 1000 --announce-rate 8000 --byte-checks 50 --output $$(mktemp -d)
+	  --store-seconds 0.5 --store-rounds 2 --commit-count 1000 --announce-rate 8000 --key-types ed25519 --byte-checks 50 --output $$(mktemp -d)

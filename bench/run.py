@@ -576,7 +576,7 @@ def measure_announcements(options, load, work, largest_db):
     the run fails if it runs out."""
     out = {}
     for base in ("empty", "largest"):
-        for key_type in ("ed25519", "p256"):
+        for key_type in options.key_types.split(","):
             for sync in ("full", "normal"):
                 name = f"{key_type}-{sync}-{base}"
                 database = os.path.join(work, f"announce-{name}.sqlite")
@@ -624,6 +624,7 @@ def main():
     parser.add_argument("--verify-seconds", type=float, default=2, help="seconds per scheme of the parse+verify table")
     parser.add_argument("--byte-checks", type=int, default=200, help="PermIDs whose nginx file is compared with permidd's answer")
     parser.add_argument("--commit-count", type=int, default=4000)
+    parser.add_argument("--key-types", default="ed25519,p256", help="key types of the announce runs")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin servers and wrk to separate cores")
     parser.add_argument("--output", default=RESULTS)
     options = parser.parse_args()
