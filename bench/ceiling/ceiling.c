@@ -1,7 +1,8 @@
 // The bench ceiling: a bare libmicrohttpd server that answers every request with one fixed body (a
 // real record's JSON, read from BODY_FILE, so the answer is as long as permidd's), with the same
-// daemon flags and thread count as permidd (epoll, internal thread pool, suspend/resume allowed,
-// turbo) and the same keep-alive-friendly handler shape (queue on the second call).
+// daemon flags, thread count and connection memory limit as permidd's defaults (epoll, internal
+// thread pool, suspend/resume allowed, turbo, 16 KiB) and the same keep-alive-friendly handler shape
+// (queue on the second call).
 // Usage: ceiling PORT THREADS BODY_FILE | ceiling --version
 #include <microhttpd.h>
 #include <signal.h>
@@ -34,7 +35,8 @@ int main(int argc, char **argv) {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     struct MHD_Daemon *daemon = MHD_start_daemon(flags, (uint16_t)atoi(argv[1]), NULL, NULL, handle, NULL,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[2]), MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (daemon == NULL) { fprintf(stderr, "cannot start\n"); return 1; }
     sigset_t signals;
     sigemptyset(&signals); sigaddset(&signals, SIGINT); sigaddset(&signals, SIGTERM);
