@@ -48,7 +48,7 @@ lines = [
     + f"; {results['date']}; the run took {results['elapsed_s'] / 60:.0f} min",
     f"- machine: {versions['cpu']}, {versions['cores']} cores, Linux {versions['kernel']}",
     f"- versions: {versions['wrk']}; libmicrohttpd {versions['libmicrohttpd']}; SQLite {versions['sqlite']}; {versions['openssl']}; "
-    f"nginx {versions['nginx']}; {versions['swift']}",
+    f"{versions['nginx']}; {versions['swift']}",
     f"- load: wrk, {load['connections']} connections, {load['seconds']} s per measured run after {load['warmup']} s of unrecorded "
     f"warm-up, PermIDs drawn uniformly from every stored record, one seed per wrk thread (base seed {load['seed']}); "
     f"{load['pinning']}; server threads (permidd `--threads`, libmicrohttpd pool, nginx workers): {load['server_threads']}",
