@@ -177,13 +177,16 @@ def http_get(url, headers=None, timeout=5):
 
 
 class Server:
-    """A server on a loopback port, started (pinned when `cpus` is given) and stopped with SIGTERM."""
+    """A server on a loopback port, started (pinned when `cpus` is given) and stopped with SIGTERM;
+    `Server.stop_all` stops whatever is still running when the harness stops early."""
+    running = []
 
     def __init__(self, name, command, port, ready_path, cpus, work):
         self.name, self.url = name, f"http://127.0.0.1:{port}"
         self.stderr_path = os.path.join(work, f"{name}-{port}.stderr")
         with open(self.stderr_path, "w") as stderr:
             self.process = subprocess.Popen(Cores.prefix(cpus) + command, stdout=subprocess.DEVNULL, stderr=stderr)
+        Server.running.append(self)
         start = time.monotonic()
         while True:
             if self.process.poll() is not None:
@@ -204,12 +207,21 @@ class Server:
         return cpu_seconds(self.pids)
 
     def stop(self):
+        if self in Server.running:
+            Server.running.remove(self)
+        if self.process.poll() is not None:
+            return
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    @staticmethod
+    def stop_all():
+        for server in list(Server.running):
+            server.stop()
 
 
 def permidd(database, cpus, work, extra=()):
@@ -687,6 +699,7 @@ def run(options, sizes, tree):
         results["elapsed_s"] = time.monotonic() - started
         return results
     finally:
+        Server.stop_all()
         shutil.rmtree(work, ignore_errors=True)
 
 
