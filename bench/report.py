@@ -153,11 +153,12 @@ commit = results["commit"]
 lines += ["", f"Commits/s at synchronous=FULL: one transaction per write {n(commit['single_commits_per_s'])}, "
           f"group commit (64 writers) {n(commit['group_commits_per_s'])} — {commit['group_commits_per_s'] / commit['single_commits_per_s']:.1f}×", ""]
 
-extras = [(size, name, table) for size in sizes for name, table in results["sizes"][size].get("extra", {}).items()]
+extras = ([(f"{name}, {int(size):,} records", table) for size in sizes for name, table in results["sizes"][size].get("extra", {}).items()]
+          + list(results.get("extra", {}).items()))
 if extras:
     lines += ["## Further measurements", ""]
-    for size, name, table in extras:
-        lines += [f"**{name}, {int(size):,} records**", "", "| | |", "|---|---:|"]
+    for name, table in extras:
+        lines += [f"**{name}**", "", "| | |", "|---|---:|"]
         lines += [f"| {label} | {value:,.2f} |" if isinstance(value, float) else f"| {label} | {value} |" for label, value in table.items()]
         lines.append("")
 

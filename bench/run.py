@@ -26,7 +26,8 @@ bodies or whose rows in the database do not match the PUTs sent; nginx's files n
 permidd's answers; a cold run whose database was not evicted; writing bench/results from a dirty
 tree or with fewer than 5 rounds. Targets are reported as met/missed and never fail the run.
 
-A further measurement is added in `extra_measurements` below (called once per record count).
+A further measurement is added in `extra_measurements` (once per record count) or
+`extra_run_measurements` (once per run) below; report.py prints what they return.
 """
 import argparse, base64, json, os, platform, random, re, resource, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 
@@ -469,6 +470,12 @@ def extra_measurements(size, database, sample, work):
     return {}
 
 
+def extra_run_measurements(options, work):
+    """Further measurements made once per run (their own data, e.g. `permid-bench tombstones WORK`):
+    return {name: {label: value}}, printed like the per-size ones. Called last, `work` is a temp dir."""
+    return {}
+
+
 # MARK: - Measurements
 
 def openssl_speed(algorithm, seconds, cpus):
@@ -696,6 +703,7 @@ def run(options, sizes, tree):
 
         log("store: group commit vs one transaction per write (synchronous=FULL)")
         results["commit"] = json.loads(bench_tool("commit", os.path.join(work, "commit.sqlite"), options.commit_count))
+        results["extra"] = extra_run_measurements(options, work)
         results["elapsed_s"] = time.monotonic() - started
         return results
     finally:
