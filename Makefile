@@ -124,18 +124,25 @@ vectors: pyenv
 clean:
 	rm -rf .build data
 
-## bench: the full benchmark (release build; about 15 minutes); report in bench/results/latest.md.
+## bench: the full benchmark (release build; about 30 minutes on 2 cores, on a quiet machine), report in
+## bench/results/latest.md; refuses to write it from a dirty tree. Installs wrk and nginx when missing.
+BENCH_TOOLS := missing=""; command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; fi
 bench: deps pyenv
-	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
+	@$(BENCH_TOOLS)
 	swift build -c release --product permidd
 	swift build -c release --product permid-bench
 	swift build -c release --product permid-bench-verify
 	$(PY) bench/run.py
 
-## bench-smoke: the same harness with tiny sizes, so it keeps working (run by CI); writes to a temp dir.
+## bench-smoke: the same harness and the same honesty rules with tiny sizes and 1 s runs, so it keeps
+## working (run by CI); writes its report to a temp dir.
 bench-smoke: deps pyenv
-	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; }
+	@$(BENCH_TOOLS)
 	swift build -c release --product permidd
 	swift build -c release --product permid-bench
 	swift build -c release --product permid-bench-verify
-	$(PY) bench/run.py --sizes 1000,5000 --seconds 2 --output $$(mktemp -d)
+	$(PY) bench/run.py --sizes 1000,5000 --seconds 1 --warmup 1 --rounds 2 --speed-seconds 1 --verify-seconds 0.2 \
+	  --store-seconds 0.5 --store-rounds 2 --commit-count 1000 --announce-rate 8000 --key-types ed25519 --byte-checks 50 --output $$(mktemp -d)

@@ -1,7 +1,9 @@
-// The bench ceiling: a bare libmicrohttpd server that answers every request with a fixed 350-byte
-// JSON body, with the same daemon flags and thread count as permidd (epoll, internal thread pool,
-// suspend/resume allowed, turbo) and the same keep-alive-friendly handler shape (queue on the second
-// call). Usage: ceiling PORT THREADS
+// The bench ceiling: a bare libmicrohttpd server that answers every request with one fixed body (a
+// real record's JSON, read from BODY_FILE, so the answer is as long as permidd's), with the same
+// daemon flags, thread count and connection memory limit as permidd's defaults (epoll, internal
+// thread pool, suspend/resume allowed, turbo, 16 KiB) and the same keep-alive-friendly handler shape
+// (queue on the second call).
+// Usage: ceiling PORT THREADS BODY_FILE | ceiling --version
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char body[351];
 static struct MHD_Response *response;
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
@@ -21,16 +22,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *connection, cons
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) { fprintf(stderr, "usage: ceiling PORT THREADS\n"); return 1; }
-    memset(body, 'x', 350);
-    memcpy(body, "{\"permid\":\"", 11);
-    body[348] = '"'; body[349] = '}'; body[350] = 0;
-    response = MHD_create_response_from_buffer(350, body, MHD_RESPMEM_PERSISTENT);
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) { printf("%s\n", MHD_get_version()); return 0; }
+    if (argc != 4) { fprintf(stderr, "usage: ceiling PORT THREADS BODY_FILE | ceiling --version\n"); return 1; }
+    static char body[65536];
+    FILE *file = fopen(argv[3], "rb");
+    if (file == NULL) { perror(argv[3]); return 1; }
+    size_t length = fread(body, 1, sizeof body, file);
+    fclose(file);
+    if (length == 0 || length == sizeof body) { fprintf(stderr, "%s: empty or too long\n", argv[3]); return 1; }
+    response = MHD_create_response_from_buffer(length, body, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(response, "Content-Type", "application/json");
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     struct MHD_Daemon *daemon = MHD_start_daemon(flags, (uint16_t)atoi(argv[1]), NULL, NULL, handle, NULL,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[2]), MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, 15u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (daemon == NULL) { fprintf(stderr, "cannot start\n"); return 1; }
     sigset_t signals;
     sigemptyset(&signals); sigaddset(&signals, SIGINT); sigaddset(&signals, SIGTERM);

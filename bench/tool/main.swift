@@ -3,7 +3,8 @@
 //                                                writes SAMPLE PermIDs (one per line) for load scripts
 //   announcements TYPE COUNT OUT                 pre-signed PUT requests (path TAB body per line)
 //   commit DATABASE COUNT                        commits/s: group commit vs one transaction per write (FULL)
-//   lookup DATABASE SAMPLE_FILE SECONDS          point lookups/s through the store on one thread
+//   lookup DATABASE SAMPLE_FILE SECONDS SEED     point lookups/s through the store on one thread, PermIDs
+//                                                drawn by SplitMix64(SEED) as bench/ceiling/sqlite_lookup.c does
 //   tombstones DIRECTORY [TOMBSTONES] [LIVE]     a 1,000-record page and the counts behind /metrics, over
 //                                                LIVE live records alone and with TOMBSTONES tombstones
 //                                                (defaults 1,000,000 and 1,000); leaves DIRECTORY/tombstones.sqlite
@@ -98,7 +99,17 @@ case "commit":
     print(String(format: "{\"single_commits_per_s\": %.1f, \"group_commits_per_s\": %.1f}", single, grouped))
 
 case "lookup":
-    guard arguments.count == 4, let duration = Double(arguments[3]) else { fail("usage: lookup DATABASE SAMPLE_FILE SECONDS") }
+    guard arguments.count == 5, let duration = Double(arguments[3]), var state = UInt64(arguments[4]) else {
+        fail("usage: lookup DATABASE SAMPLE_FILE SECONDS SEED")
+    }
+    // SplitMix64, the same sequence as bench/ceiling/sqlite_lookup.c: no system call per draw.
+    func nextRandom() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
     let store = try SQLiteRecordStore(path: arguments[1], sync: .normal)
     let permIDs = try String(contentsOfFile: arguments[2], encoding: .utf8).split(separator: "\n").map { Base64URL.decode($0)! }
     let clock = ContinuousClock()
@@ -106,7 +117,7 @@ case "lookup":
     var done = 0
     while seconds(clock.now - start) < duration {
         for _ in 0..<1_000 {
-            guard try store.record(for: permIDs[Int.random(in: 0..<permIDs.count)], now: now) != nil else { fail("missing record") }
+            guard try store.record(for: permIDs[Int(nextRandom() % UInt64(permIDs.count))], now: now) != nil else { fail("missing record") }
         }
         done += 1_000
     }
