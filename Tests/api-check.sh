@@ -14,7 +14,7 @@ trap 'kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$wor
 "$python" -m openapi_spec_validator "$root/openapi.yaml"
 
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$permidd" serve --database "$work/permid.sqlite" --listen "127.0.0.1:$port" --rate-limit off --log-level warning &
+"$permidd" serve --database "$work/permid.sqlite" --listen "127.0.0.1:$port" --rate-limit off --max-wait 1 --log-level warning &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 

@@ -52,7 +52,7 @@ no_warnings openapi-python-client "$work/python-generate.log"
 
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
-"$permidd" serve --database "$work/permid.sqlite" --listen "127.0.0.1:$port" --rate-limit off --log-level warning &
+"$permidd" serve --database "$work/permid.sqlite" --listen "127.0.0.1:$port" --rate-limit off --max-wait 1 --log-level warning &
 server=$!
 for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null && break; sleep 0.1; done
 

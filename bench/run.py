@@ -471,9 +471,36 @@ def extra_measurements(size, database, sample, work):
 
 
 def extra_run_measurements(options, work):
-    """Further measurements made once per run (their own data, e.g. `permid-bench tombstones WORK`):
-    return {name: {label: value}}, printed like the per-size ones. Called last, `work` is a temp dir."""
-    return {}
+    """Further measurements made once per run (their own data): return {name: {label: value}}, printed
+    like the per-size ones. Called last, `work` is a temp dir.
+
+    Tombstones (issue 10): a 1,000-record page over 1,000 live records with as many tombstones as the
+    largest size (1,000,000 in the full run) against the same page without them, through the store;
+    and `GET /metrics` on that database through a running permidd (its counts come without a scan)."""
+    tombstones = max(int(size) for size in options.sizes.split(","))
+    directory = os.path.join(work, "tombstones")
+    figures = json.loads(bench_tool("tombstones", directory, tombstones, 1000))
+    server = permidd(os.path.join(directory, "tombstones.sqlite"), None, work)
+    try:
+        timings = []
+        for round_number in range(220):
+            started = time.perf_counter()
+            status, _, body = http_get(server.url + "/metrics", timeout=5)
+            if status != 200 or b"permid_records_stored" not in body:
+                raise RuntimeError(f"/metrics answered {status}")
+            if round_number >= 20:
+                timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        server.stop()
+    timings.sort()
+    return {f"Tombstones: 1,000 live records and {tombstones:,} tombstones": {
+        "1,000-record page, live records only (ms, store)": round(figures["page_ms_live_only"], 3),
+        "the same page with the tombstones (ms, store)": round(figures["page_ms_tombstones"], 3),
+        "page ratio (target ≤ 2)": round(figures["page_ratio"], 2),
+        "counts behind /metrics (ms, store)": round(figures["counts_ms_tombstones"], 4),
+        f"GET /metrics at {int(figures['records_tombstones']):,} records, median of 200 (ms, HTTP, target < 1)": round(timings[len(timings) // 2], 3),
+        "GET /metrics p99 (ms, HTTP)": round(timings[int(len(timings) * 0.99) - 1], 3),
+    }}
 
 
 # MARK: - Measurements

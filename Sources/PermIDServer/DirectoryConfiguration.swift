@@ -44,6 +44,9 @@ public struct DirectoryConfiguration: Sendable {
     public var lookupBodyLimit = ProtocolConstants.lookupBodyLimit
     /// The most PermIDs in one lookup.
     public var lookupLimit = ProtocolConstants.lookupLimit
+    /// The longest a resolve waits, in seconds: a longer `wait` is shortened to it (keep it under a
+    /// proxy's read timeout).
+    public var maxWait = ProtocolConstants.watchSeconds.upperBound
     /// Resolves waiting at once (`wait=`), in all; past it, 503.
     public var maxWatchers = 10_000
     /// Resolves waiting at once per source (address, or IPv6 prefix); past it, 429.

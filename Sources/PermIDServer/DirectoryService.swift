@@ -177,7 +177,8 @@ public final class DirectoryService: HTTPHandler {
         let known = record.flatMap { record in tags.map { Self.matches($0, seq: record.seq) } == true ? record : nil }
         guard let wait, record == nil || known != nil else { return .respond(try resolved(bytes, tags: tags, now: clock)) }
         // Register first, then look again: a record accepted in between wakes the watch at once.
-        let end = try watches.watch(bytes, knownSeq: record?.seq, source: limiterKey(context.source.address), seconds: wait)
+        let end = try watches.watch(
+            bytes, knownSeq: record?.seq, source: limiterKey(context.source.address), seconds: min(wait, configuration.maxWait))
         if let current = try store.record(for: bytes, now: configuration.clock()), current.seq != record?.seq {
             watches.stored(current)
         }

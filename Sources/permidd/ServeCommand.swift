@@ -84,6 +84,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "MiB of request bodies held at once over all connections; a request past it gets 503. (env: PERMIDD_BODY_MEMORY_LIMIT)")
     var bodyMemoryLimit = 64
 
+    @Option(help: "The longest a resolve waits for a change, in seconds (1 to 300): a longer wait= is shortened to it. Keep it under a proxy's read timeout. (env: PERMIDD_MAX_WAIT)")
+    var maxWait = ProtocolConstants.watchSeconds.upperBound
+
     @Option(help: "Resolves waiting for a change (GET …?wait=) at once, in all; past it, 503. (env: PERMIDD_MAX_WATCHERS)")
     var maxWatchers = 10_000
 
@@ -103,6 +106,7 @@ struct ServeCommand: ParsableCommand {
 
     func validate() throws {
         guard (48...128).contains(ipv6Prefix) else { throw ValidationError("--ipv6-prefix must be from 48 to 128") }
+        guard ProtocolConstants.watchSeconds.contains(maxWait) else { throw ValidationError("--max-wait must be from 1 to 300") }
         guard maxWatchers >= 0, maxWatchersPerSource >= 0 else { throw ValidationError("--max-watchers and --max-watchers-per-source must be 0 or more") }
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more") }
         guard (4...1024).contains(connectionMemoryLimit) else { throw ValidationError("--connection-memory-limit must be from 4 to 1024 (KiB)") }
@@ -133,6 +137,7 @@ struct ServeCommand: ParsableCommand {
         configuration.trustedProxies = trustedProxy
         configuration.proxyHeader = proxyHeader
         configuration.ipv6Prefix = ipv6Prefix
+        configuration.maxWait = maxWait
         configuration.maxWatchers = maxWatchers
         configuration.maxWatchersPerSource = maxWatchersPerSource
         configuration.rateLimits = rateLimit == .off ? nil
