@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PermIDKit", targets: ["PermIDKit"]),
         .library(name: "PermIDStore", targets: ["PermIDStore"]),
         .library(name: "PermIDServer", targets: ["PermIDServer"]),
+        .library(name: "PermIDClient", targets: ["PermIDClient"]),
         .executable(name: "permidd", targets: ["permidd"]),
         .executable(name: "permid", targets: ["permid"]),
     ],
@@ -70,10 +71,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "PermIDClient", dependencies: ["PermIDKit"]),
         .executableTarget(
             name: "permid",
             dependencies: [
-                "PermIDKit",
+                "PermIDKit", "PermIDClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,7 +99,7 @@ let package = Package(
         ),
         .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit", "store-crash-writer"]),
         .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit"]),
-        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd"]),
+        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd"])
     ],
     swiftLanguageModes: [.v6]
 )
