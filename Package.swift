@@ -80,6 +80,11 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "permid-client-example",
+            dependencies: ["PermIDClient", "PermIDKit"],
+            path: "Examples/ClientExample"
+        ),
+        .executableTarget(
             name: "permid-bench",
             dependencies: ["PermIDKit", "PermIDStore"],
             path: "bench/tool"
@@ -99,7 +104,7 @@ let package = Package(
         ),
         .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit", "store-crash-writer"]),
         .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit"]),
-        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd"])
+        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd", "permid-client-example"]),
     ],
     swiftLanguageModes: [.v6]
 )
