@@ -50,7 +50,7 @@ enum SecureFile {
     }
 
     /// Checks that the directory `path`, if it exists, is a real directory (not a link) nobody else can
-    /// write to or list.
+    /// write to, as ssh asks of `~/.ssh` (it is made 0700; one that others can only list is accepted).
     static func checkPrivateDirectory(_ path: String) throws(ClientError) {
         var status = stat()
         guard lstat(path, &status) == 0 else { return }
@@ -59,8 +59,8 @@ enum SecureFile {
         case S_IFDIR: break
         default: throw .local("\(path) is not a directory")
         }
-        guard status.st_mode & 0o077 == 0 else {
-            throw .local("\(path) has mode \(String(status.st_mode & 0o777, radix: 8)): others can enter it; run `chmod 700 \(path)`")
+        guard status.st_mode & 0o022 == 0 else {
+            throw .local("\(path) has mode \(String(status.st_mode & 0o777, radix: 8)): others can replace what is in it; run `chmod 700 \(path)`")
         }
     }
 
