@@ -50,7 +50,7 @@ public struct FriendsList: Hashable, Sendable {
         return friends
     }
 
-    /// Adds (or with `replace`, renames the PermID of) the friend `name`.
+    /// Adds the friend `name` for `permID`; with `replace`, an existing friend of that name gets `permID` instead.
     ///
     /// - Throws: ``ClientError/invalidArgument(_:)`` for a name that is not valid or is itself a PermID;
     ///   ``ClientError/local(_:)`` when the name is taken (and `replace` is false) or the file cannot be used.
@@ -81,16 +81,14 @@ public struct FriendsList: Hashable, Sendable {
     ///
     /// - Throws: ``ClientError/invalidArgument(_:)`` when it is neither; ``ClientError/local(_:)`` when the file cannot be used.
     public func permID(for text: String) throws(ClientError) -> PermID {
-        if let permID = try? PublicKey(text: text).permID { return permID }
-        if Self.isFriendName(text), let friend = try load().first(where: { $0.name == text }) { return friend.permID }
-        let why: String
+        let notAPermID: DirectoryError
         do {
-            _ = try PublicKey(text: text)
-            why = ""
+            return try PublicKey(text: text).permID
         } catch {
-            why = error.detail
+            notAPermID = error
         }
-        throw .invalidArgument("\(String(text.prefix(64)).printable) is neither a friend's name nor a valid PermID: \(why)")
+        if Self.isFriendName(text), let friend = try load().first(where: { $0.name == text }) { return friend.permID }
+        throw .invalidArgument("\(String(text.prefix(64)).printable) is neither a friend's name nor a valid PermID: \(notAPermID.detail)")
     }
 
     /// A valid name (``Keyring/isValidName(_:)``) that does not read as a PermID, so the two never mix.

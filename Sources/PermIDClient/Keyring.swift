@@ -152,7 +152,7 @@ public struct Keyring: Hashable, Sendable {
             throw .local("a key named \(name) exists (\(path)); pass --force to replace it")
         }
         try KeyFile.write(key, to: path, replace: replace)
-        try? FileManager.default.removeItem(atPath: SeqState.beside(keyFile: path).path!)
+        try? FileManager.default.removeItem(atPath: SeqState.path(besideKeyFile: path))
         return path
     }
 
@@ -170,7 +170,7 @@ public struct Keyring: Hashable, Sendable {
         } catch {
             throw .local("cannot remove \(path): \(error.localizedDescription)")
         }
-        try? FileManager.default.removeItem(atPath: SeqState.beside(keyFile: path).path!)
+        try? FileManager.default.removeItem(atPath: SeqState.path(besideKeyFile: path))
         if (try? defaultKeyName()) == name { try? FileManager.default.removeItem(atPath: defaultMarker) }
     }
 

@@ -17,7 +17,10 @@ public struct SeqState: Sendable {
     private var storage: Storage
 
     /// The state file beside the key file at `keyPath`: `keyPath + ".seq"`.
-    public static func beside(keyFile keyPath: String) -> SeqState { SeqState(storage: .file(keyPath + ".seq")) }
+    public static func beside(keyFile keyPath: String) -> SeqState { SeqState(storage: .file(path(besideKeyFile: keyPath))) }
+
+    /// The state file of the key file at `keyPath`.
+    static func path(besideKeyFile keyPath: String) -> String { keyPath + ".seq" }
 
     /// State kept only in memory, for a key that is never written.
     public static var inMemory: SeqState { SeqState(storage: .memory(0)) }
