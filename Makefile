@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pyenv build run test docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
+.PHONY: deps pyenv build run test examples docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -43,15 +43,22 @@ run: build
 	mkdir -p $(dir $(DATABASE))
 	.build/release/permidd serve --listen $(LISTEN) --database $(DATABASE)
 
-## test: every Swift test, the vector cross-check, the API contract check and the generated clients.
+## test: every Swift test, the example programs, the vector cross-check, the API contract check and the generated clients.
 test: deps pyenv
 	swift build --build-tests
 	swift test
+	$(MAKE) examples
 	$(PY) Tests/Vectors/generate.py --check
 	$(PY) Tests/docs/help_sections.py .build/debug --check
 	$(MAKE) api-check
 	$(MAKE) generated-clients
 	$(MAKE) hardening-server
+
+## examples: the example programs (Examples/ClientExample, a PermIDClient app) run against a live permidd.
+examples: deps
+	swift build --product permidd
+	swift build --product permid-client-example
+	bash Tests/examples.sh .build/debug
 
 ## docs: rewrite the command reference blocks in docs/cli.md and docs/operations.md from --help
 ## (make test checks them).

@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PermIDKit", targets: ["PermIDKit"]),
         .library(name: "PermIDStore", targets: ["PermIDStore"]),
         .library(name: "PermIDServer", targets: ["PermIDServer"]),
+        .library(name: "PermIDClient", targets: ["PermIDClient"]),
         .executable(name: "permidd", targets: ["permidd"]),
         .executable(name: "permid", targets: ["permid"]),
     ],
@@ -70,12 +71,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "PermIDClient", dependencies: ["PermIDKit"]),
         .executableTarget(
             name: "permid",
             dependencies: [
-                "PermIDKit",
+                "PermIDKit", "PermIDClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "permid-client-example",
+            dependencies: ["PermIDClient", "PermIDKit"],
+            path: "Examples/ClientExample"
         ),
         .executableTarget(
             name: "permid-bench",
@@ -97,7 +104,7 @@ let package = Package(
         ),
         .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit", "store-crash-writer"]),
         .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit"]),
-        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd"]),
+        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd", "permid-client-example"]),
     ],
     swiftLanguageModes: [.v6]
 )

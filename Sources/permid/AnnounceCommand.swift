@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PermIDClient
 import PermIDKit
 
 /// `permid announce`: publishes where this PermID can be reached, once or kept alive.
@@ -17,10 +18,16 @@ struct AnnounceCommand: ParsableCommand {
             sees changes (NAT rebinding), backs off on errors (1 s doubling to 60 s; on 429 and 503 it waits \
             what Retry-After asks, from 1 s to 1 h), and logs one line per announcement. On SIGINT/SIGTERM it stops, first withdrawing with --withdraw-on-exit.
 
+            With --single-use a fresh key (--type) is made in memory and never written anywhere: its PermID \
+            is printed on the first line, it is announced with --keep-alive, and withdrawn on SIGINT/SIGTERM. \
+            Once the process ends, nobody can announce that PermID again.
+
             Examples:
               permid announce --server http://dir.example:8080 --port 6881
               permid announce --endpoint 203.0.113.5:6881 --endpoint [2001:db8::5]:6881 --ttl 600
               permid announce --port 6881 --keep-alive --withdraw-on-exit
+              permid announce --key work --port 6881
+              permid announce --single-use --port 6881
             """
     )
 
@@ -45,6 +52,12 @@ struct AnnounceCommand: ParsableCommand {
     @Flag(help: "With --keep-alive: withdraw (announce no endpoints) on SIGINT/SIGTERM.")
     var withdrawOnExit = false
 
+    @Flag(help: "Announce a fresh key made in memory, never written: implies --keep-alive and --withdraw-on-exit.")
+    var singleUse = false
+
+    @Option(help: "With --single-use: the fresh key's type.")
+    var type: KeyType = .ed25519
+
     @Option(help: "With --keep-alive: seconds between checks of the address the directory sees.")
     var checkInterval: Double = 30
 
@@ -56,35 +69,43 @@ struct AnnounceCommand: ParsableCommand {
         guard !endpoints.isEmpty || port != nil else { throw ValidationError("give --endpoint IP:PORT, or --port to use the address the directory sees") }
         guard port != 0 else { throw ValidationError("--port must be 1 to 65535") }
         guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
-        guard !withdrawOnExit || keepAlive else { throw ValidationError("--withdraw-on-exit needs --keep-alive") }
+        guard !withdrawOnExit || keepAlive || singleUse else { throw ValidationError("--withdraw-on-exit needs --keep-alive") }
+        guard !singleUse || key.key == nil else { throw ValidationError("--single-use makes its own key: drop --key") }
     }
 
     func run() throws {
-        let privateKey = try key.load()
-        var announcer = Announcer(
-            key: privateKey, keyPath: key.path, client: try server.client(), ttl: ttl,
-            scheme: scheme)
+        let keepAlive = keepAlive || singleUse
+        let signals = keepAlive ? Self.blockStopSignals() : sigset_t()
+        var announcer: Announcer
+        if singleUse {
+            let fresh: PrivateKey
+            do {
+                fresh = try PrivateKey.generate(type)
+            } catch {
+                throw CLIFailure(.local, "key generation failed: \(error)")
+            }
+            FileHandle.standardOutput.write(fresh.permID.text + "\n")
+            announcer = Announcer(key: fresh, client: try server.client(), seqState: .inMemory, ttl: ttl, scheme: scheme)
+        } else {
+            let (privateKey, path) = try key.load()
+            announcer = Announcer(key: privateKey, client: try server.client(), seqState: .beside(keyFile: path), ttl: ttl, scheme: scheme)
+        }
+        let source: EndpointSource = endpoints.isEmpty ? .observed(port: port!) : .fixed(endpoints)
         guard keepAlive else {
-            report(try announceOnce(&announcer, endpoints: try currentEndpoints(&announcer)))
+            let current = endpoints.isEmpty ? try announcer.observedEndpoints(port: port!) : endpoints
+            report(try announcer.announce(current))
             return
         }
-        try keepAnnouncing(&announcer)
-    }
-
-    /// The endpoints to announce: the given ones, or the address the directory sees with --port.
-    private func currentEndpoints(_ announcer: inout Announcer) throws -> [Endpoint] {
-        if !endpoints.isEmpty { return endpoints }
-        let seen = try announcer.client.whoami()
-        try announcer.adoptClock(of: seen.serverTime)
-        return [Endpoint(address: seen.ip, port: port!)]
-    }
-
-    private func announceOnce(_ announcer: inout Announcer, endpoints: [Endpoint]) throws -> SignedRecord {
-        do {
-            return try announcer.announce(endpoints)
-        } catch let failure as AnnounceFailure {
-            throw failure.cliFailure
-        }
+        try announcer.keepAlive(
+            source, checkInterval: checkInterval, withdrawOnStop: withdrawOnExit || singleUse,
+            wait: { Self.waitForSignal(signals, seconds: $0) },
+            report: { event in
+                switch event {
+                case .announced(let record): report(record)
+                case .retrying(let error, let seconds):
+                    FileHandle.standardError.write("permid: \(error); retrying in \(Int(seconds)) s\n")
+                }
+            })
     }
 
     private func report(_ record: SignedRecord) {
@@ -97,44 +118,14 @@ struct AnnounceCommand: ParsableCommand {
         }
     }
 
-    /// Re-announces at half the TTL, when the seen address changes, and after failures with backoff.
-    private func keepAnnouncing(_ announcer: inout Announcer) throws {
+    /// Blocks SIGINT and SIGTERM, so they wait for ``waitForSignal(_:seconds:)`` instead of ending the process.
+    private static func blockStopSignals() -> sigset_t {
         var signals = sigset_t()
         sigemptyset(&signals)
         sigaddset(&signals, SIGINT)
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-
-        var announced: [Endpoint]?
-        var nextAnnouncement = Date()
-        var backoff: Double = 1
-        while true {
-            var wait = min(checkInterval, max(0, nextAnnouncement.timeIntervalSinceNow))
-            do {
-                let current = try currentEndpoints(&announcer)
-                if current != announced || nextAnnouncement.timeIntervalSinceNow <= 0 {
-                    report(try announcer.announce(current))
-                    announced = current
-                    nextAnnouncement = Date().addingTimeInterval(Double(ttl) / 2)
-                    backoff = 1
-                }
-                wait = min(checkInterval, max(0.1, nextAnnouncement.timeIntervalSinceNow))
-            } catch let failure as AnnounceFailure {
-                wait = failure.retryAfter ?? backoff
-                backoff = min(backoff * 2, 60)
-                FileHandle.standardError.write("permid: \(failure.cliFailure.message); retrying in \(Int(wait)) s\n")
-            } catch let failure as CLIFailure where failure.status == .server {
-                wait = backoff
-                backoff = min(backoff * 2, 60)
-                FileHandle.standardError.write("permid: \(failure.message); retrying in \(Int(wait)) s\n")
-            }
-            if Self.waitForSignal(signals, seconds: wait) {
-                if withdrawOnExit {
-                    report(try announceOnce(&announcer, endpoints: []))
-                }
-                return
-            }
-        }
+        return signals
     }
 
     /// Sleeps up to `seconds` (at most a day; the loop waits again if it needs longer); returns `true` if

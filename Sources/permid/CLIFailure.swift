@@ -1,3 +1,5 @@
+import PermIDClient
+
 /// A failure reported as one line on stderr with a documented exit status.
 struct CLIFailure: Error {
     /// The documented exit statuses.
@@ -15,5 +17,16 @@ struct CLIFailure: Error {
     init(_ status: Status, _ message: String) {
         self.status = status
         self.message = message
+    }
+
+    /// The library's error with the exit status its kind has.
+    init(_ error: ClientError) {
+        switch error {
+        case .unreachable, .refused, .untrustworthyAnswer: status = .server
+        case .unverifiable: status = .verificationFailed
+        case .local: status = .local
+        case .invalidArgument: status = .usage
+        }
+        message = error.description
     }
 }

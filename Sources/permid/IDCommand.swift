@@ -9,7 +9,8 @@ struct IDCommand: ParsableCommand {
         discussion: """
             Examples:
               permid id
-              permid id --key work.pem --json
+              permid id --key work --json
+              permid id --key ./work.pem
               permid id --quiet        # just the PermID
             """
     )
@@ -23,7 +24,7 @@ struct IDCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let privateKey = try key.load()
+        let privateKey = try key.load().key
         let permID = privateKey.permID
         if json {
             var writer = JSONWriter()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PermIDClient
 import PermIDKit
 
 /// `permid import-tribler`: adopts an existing Tribler/IPv8 identity unchanged.
@@ -15,23 +16,36 @@ struct ImportTriblerCommand: ParsableCommand {
 
             Examples:
               permid import-tribler ~/.Tribler/ec_multichain.pem
-              permid import-tribler ec.pem --out ~/.config/permid/tribler.pem
+              permid import-tribler ~/.Tribler/ec_multichain.pem --name tribler
+              permid import-tribler ec.pem --out ~/keys/tribler.pem
             """
     )
 
     @Argument(help: "The Tribler/IPv8 key file.")
     var file: String
 
-    @Option(help: ArgumentHelp("Where to write the imported key. Default: the default key file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Keep the imported key in the keyring under this name (see `permid keys`).", valueName: "name"))
+    var name: String?
+
+    @Option(help: ArgumentHelp("Where to write the imported key. Default: the keyring's key named default.", valueName: "file"))
     var out: String?
 
-    @Flag(help: "Overwrite an existing file.")
+    @Flag(help: "Overwrite an existing key.")
     var force = false
+
+    func validate() throws {
+        guard name == nil || out == nil else { throw ValidationError("give --name or --out, not both") }
+    }
 
     func run() throws {
         let key = try KeyFile.read(file)
-        let path = out ?? KeyFile.defaultPath
-        try KeyFile.write(try KeyFile.contents(of: key), to: path, force: force)
+        let path: String
+        if let out {
+            path = out
+            try KeyFile.write(key, to: path, replace: force)
+        } else {
+            path = try Keyring.standard().add(key, named: name ?? Keyring.defaultName, replace: force)
+        }
         print(key.permID.text)
         FileHandle.standardError.write("imported \(key.permID.keyType.name) key (member id \(key.permID.memberID)) to \(path)\n")
     }

@@ -1,19 +1,27 @@
 import ArgumentParser
 import Foundation
+import PermIDClient
 import PermIDKit
 
-/// `--key`: which private key file to use.
+/// `--key`: which private key to use.
 struct KeyOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The private key file (PKCS#8 PEM, or an IPv8 key file). Default: $PERMID_KEY, else $XDG_CONFIG_HOME/permid/default.pem (~/.config/permid/default.pem).",
-        valueName: "file"))
+        "A key NAME from the keyring (`permid keys list`), or a key FILE (PKCS#8 PEM, or an IPv8 key file); a value with a / is always a file. Default: $PERMID_KEY, else the default key (`permid keys default`).",
+        valueName: "name|file"))
     var key: String?
 
-    /// The key file path after applying the environment and the default.
-    var path: String { key ?? KeyFile.defaultPath }
-
-    /// Reads the key.
-    func load() throws -> PrivateKey { try KeyFile.read(path) }
+    /// Reads the chosen key, and the file its seq state is kept beside.
+    func load() throws -> (key: PrivateKey, path: String) {
+        let keyring = Keyring.standard()
+        let environment = ProcessInfo.processInfo.environment["PERMID_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let chosen = key ?? environment else {
+            let name = try keyring.defaultKeyName()
+            return (try keyring.key(named: name), try keyring.path(ofKey: name))
+        }
+        let (path, name) = try keyring.locate(chosen)
+        if let name { return (try keyring.key(named: name), path) }
+        return (try KeyFile.read(path), path)
+    }
 }
 
 /// `--server`: which directory to talk to.
@@ -26,11 +34,7 @@ struct ServerOptions: ParsableArguments {
 
     /// A client for the chosen server.
     func client() throws -> DirectoryClient {
-        let text = server ?? ProcessInfo.processInfo.environment["PERMID_SERVER"] ?? "http://127.0.0.1:8080"
-        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw CLIFailure(.usage, "--server \(text) is not an http(s) URL")
-        }
-        return DirectoryClient(base: url, timeout: timeout)
+        try DirectoryClient(server: server ?? ProcessInfo.processInfo.environment["PERMID_SERVER"] ?? "http://127.0.0.1:8080", timeout: timeout)
     }
 }
 
@@ -41,17 +45,6 @@ func isoTime(_ seconds: UInt64) -> String {
 
 /// The current Unix time in seconds (0 for a clock set before 1970).
 func unixNow() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970)) }
-
-/// The current Unix time in milliseconds (0 for a clock set before 1970).
-func unixMilliseconds() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
-
-/// Seconds a directory's `server_time` is ahead of this machine's clock (negative when behind), without
-/// trapping on any value: `nil` when the difference does not fit 64 bits.
-func secondsAhead(of serverTime: UInt64) -> Int64? {
-    guard let server = Int64(exactly: serverTime), let local = Int64(exactly: unixNow()) else { return nil }
-    let (offset, overflow) = server.subtractingReportingOverflow(local)
-    return overflow ? nil : offset
-}
 
 /// Writes a JSON value made with JSONWriter, plus a newline, to stdout.
 func printJSON(_ writer: JSONWriter) {

@@ -10,7 +10,7 @@ struct PermIDCommand: ParsableCommand {
             (permidd) stores them; `permid resolve` checks each signature locally and never trusts the directory.
 
             Exit status: 0 ok, 1 usage error, 2 not found, 3 verification failed (forged or invalid record), \
-            4 server or network error, 5 local error (key or state file).
+            4 server or network error, 5 local error (key, state, keyring or friends file).
 
             Quick start:
               permid keygen
@@ -20,7 +20,7 @@ struct PermIDCommand: ParsableCommand {
         version: "1.0.0",
         subcommands: [
             KeygenCommand.self, IDCommand.self, ImportTriblerCommand.self, AnnounceCommand.self, WithdrawCommand.self,
-            ResolveCommand.self, VerifyCommand.self, WhoamiCommand.self,
+            ResolveCommand.self, VerifyCommand.self, WhoamiCommand.self, KeysCommand.self, FriendsCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PermIDClient
 import PermIDKit
 
 /// `permid verify`: checks a record offline.

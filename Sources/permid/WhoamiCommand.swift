@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PermIDClient
 import PermIDKit
 
 /// `permid whoami`: the address a directory sees.
@@ -17,7 +18,7 @@ struct WhoamiCommand: ParsableCommand {
 
     func run() throws {
         let seen = try server.client().whoami()
-        let offset = secondsAhead(of: seen.serverTime)
+        let offset = seen.clockOffset
         if json {
             var writer = JSONWriter()
             writer.beginObject()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PermIDClient
 import PermIDKit
 
 /// `permid withdraw`: says "not reachable".
@@ -6,7 +7,7 @@ struct WithdrawCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "withdraw",
         abstract: "Announce no endpoints: the directory then serves a signed withdrawal for this PermID.",
-        discussion: "Example:\n  permid withdraw --server http://127.0.0.1:8080"
+        discussion: "Examples:\n  permid withdraw --server http://127.0.0.1:8080\n  permid withdraw --key work"
     )
 
     @OptionGroup var key: KeyOptions
@@ -16,12 +17,9 @@ struct WithdrawCommand: ParsableCommand {
     var ttl: UInt64 = 3600
 
     func run() throws {
-        var announcer = Announcer(key: try key.load(), keyPath: key.path, client: try server.client(), ttl: ttl, scheme: nil)
-        do {
-            let record = try announcer.announce([])
-            print("\(isoTime(unixNow())) withdrew \(record.permID.text) at seq \(record.seq), valid until \(isoTime(record.expiresAt))")
-        } catch let failure as AnnounceFailure {
-            throw failure.cliFailure
-        }
+        let (privateKey, path) = try key.load()
+        var announcer = Announcer(key: privateKey, client: try server.client(), seqState: .beside(keyFile: path), ttl: ttl)
+        let record = try announcer.withdraw()
+        print("\(isoTime(unixNow())) withdrew \(record.permID.text) at seq \(record.seq), valid until \(isoTime(record.expiresAt))")
     }
 }

@@ -2,7 +2,7 @@ extension String {
     /// This text as one printable line: C0 controls, DEL and C1 controls removed, tabs and line breaks
     /// turned into spaces. Text from a directory goes through this before it reaches a terminal, so an
     /// answer cannot move the cursor, recolour or clear the screen, set the window title, or forge lines.
-    var printable: String {
+    public var printable: String {
         var scalars = String.UnicodeScalarView()
         for scalar in unicodeScalars {
             switch scalar.value {
