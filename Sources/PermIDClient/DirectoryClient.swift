@@ -59,6 +59,28 @@ public struct DirectoryClient: Sendable {
         }
     }
 
+    /// Waits (long-poll, `GET /v1/peers/{permid}?wait=`) up to `seconds` for `permID`'s record to be other
+    /// than the one with `knownSeq` (or, with `knownSeq` nil, for a first record), and verifies it as
+    /// ``resolve(_:)`` does.
+    ///
+    /// - Returns: `nil` when nothing changed before the wait ran out; ``Resolution/notFound`` when no live
+    ///   record is left; else the verified (or forged) record.
+    /// - Throws: ``ClientError/invalidArgument(_:)`` for a wait outside the protocol's bounds,
+    ///   ``ClientError/unreachable(server:reason:)`` or ``ClientError/refused(_:)``.
+    public func watch(_ permID: PermID, knownSeq: UInt64?, seconds: Int) throws(ClientError) -> Resolution? {
+        let bounds = ProtocolConstants.watchSeconds
+        guard bounds.contains(seconds) else { throw .invalidArgument("the wait must be \(bounds.lowerBound) to \(bounds.upperBound) seconds") }
+        let response = try send(
+            "GET", "/v1/peers/\(permID.text)?wait=\(seconds)", headers: knownSeq.map { ["If-None-Match": "\"\($0)\""] } ?? [:],
+            waiting: Double(seconds))
+        switch response.status {
+        case 200: return Self.verify(response.body, for: permID)
+        case 304: return nil
+        case 404: return knownSeq == nil ? nil : .notFound
+        default: throw .refused(response.refusal)
+        }
+    }
+
     /// Resolves up to ``PermIDKit/ProtocolConstants/lookupLimit`` PermIDs in one batch lookup
     /// (`POST /v1/peers/lookup`), verifying each record as ``resolve(_:)`` does.
     ///
@@ -138,15 +160,18 @@ public struct DirectoryClient: Sendable {
         }
     }
 
-    /// Sends one request and waits for the answer.
-    func send(_ method: String, _ path: String, json body: [UInt8]? = nil) throws(ClientError) -> Response {
+    /// Sends one request and waits for the answer: up to ``timeout`` seconds, plus `waiting` for a long-poll.
+    func send(
+        _ method: String, _ path: String, json body: [UInt8]? = nil, headers: [String: String] = [:], waiting: Double = 0
+    ) throws(ClientError) -> Response {
         let text = base.absoluteString.hasSuffix("/") ? String(base.absoluteString.dropLast()) : base.absoluteString
         guard let url = URL(string: text + path) else {
             throw .invalidArgument("cannot build a URL from \(server.printable) and \(path.printable)")
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        request.timeoutInterval = timeout
+        request.timeoutInterval = timeout + waiting
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.httpBody = Data(body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -20,7 +20,7 @@ struct PermIDCommand: ParsableCommand {
         version: "1.0.0",
         subcommands: [
             KeygenCommand.self, IDCommand.self, ImportTriblerCommand.self, AnnounceCommand.self, WithdrawCommand.self,
-            ResolveCommand.self, VerifyCommand.self, WhoamiCommand.self, KeysCommand.self, FriendsCommand.self,
+            ResolveCommand.self, WatchCommand.self, VerifyCommand.self, WhoamiCommand.self, KeysCommand.self, FriendsCommand.self,
         ]
     )
 }
