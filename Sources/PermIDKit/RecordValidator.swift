@@ -58,7 +58,7 @@ public struct RecordValidator: Sendable {
     public func validate(_ fields: RecordFields, key: PublicKey, now: UInt64, freshness: Freshness) throws(DirectoryError) -> SignedRecord {
         let keyType = key.permID.keyType
         guard let scheme = SignatureScheme(rawValue: fields.sigAlg) else {
-            throw .unsupportedScheme("unknown sig_alg \"\(fields.sigAlg)\"; known: ed25519, ecdsa-sha256, ecdsa-sha1")
+            throw .unsupportedScheme("unknown sig_alg \"\(fields.sigAlg)\"; known: \(SignatureScheme.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard keyType.allowedSchemes.contains(scheme) else {
             throw .unsupportedScheme("\(keyType.name) PermIDs cannot use \(scheme.rawValue)")

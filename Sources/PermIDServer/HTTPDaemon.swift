@@ -42,10 +42,10 @@ public struct DaemonOptions: Sendable {
     /// Bytes of request bodies held at once, over all connections; a request that would pass it gets 503.
     public var bodyMemoryLimit: Int
 
-    /// Makes options.
+    /// Makes options; the defaults are permidd's (``standard``).
     public init(
-        threads: Int, connectionLimit: Int = 4096, perIPConnectionLimit: Int = 0, connectionTimeout: Int = 15,
-        connectionMemoryLimit: Int = 16 * 1024, bodyMemoryLimit: Int = 64 * 1024 * 1024
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, connectionLimit: Int = 16_384, perIPConnectionLimit: Int = 256,
+        connectionTimeout: Int = 15, connectionMemoryLimit: Int = 16 * 1024, bodyMemoryLimit: Int = 64 * 1024 * 1024
     ) {
         self.threads = threads
         self.connectionLimit = connectionLimit
@@ -54,6 +54,12 @@ public struct DaemonOptions: Sendable {
         self.connectionMemoryLimit = connectionMemoryLimit
         self.bodyMemoryLimit = bodyMemoryLimit
     }
+}
+
+extension DaemonOptions {
+    /// The defaults: a thread per core, 16,384 connections (room for the default 10,000 waiting
+    /// resolves), 256 per client address, 15 s idle timeout, a 16 KiB pool per connection, 64 MiB of bodies.
+    public static let standard = DaemonOptions()
 }
 
 /// Why a daemon could not start.

@@ -67,22 +67,22 @@ struct ServeCommand: ParsableCommand {
     var clockSkew: UInt64 = ProtocolConstants.clockSkew
 
     @Option(help: "HTTP worker threads (default: the number of cores). (env: PERMIDD_THREADS)")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    var threads = DaemonOptions.standard.threads
 
     @Option(help: "Open connections at most. (env: PERMIDD_CONNECTION_LIMIT)")
-    var connectionLimit = 16_384
+    var connectionLimit = DaemonOptions.standard.connectionLimit
 
     @Option(help: "Open connections per client address at most; 0 for no limit. (env: PERMIDD_PER_IP_CONNECTION_LIMIT)")
-    var perIPConnectionLimit = 256
+    var perIPConnectionLimit = DaemonOptions.standard.perIPConnectionLimit
 
     @Option(help: "Seconds of inactivity before a connection is closed. (env: PERMIDD_CONNECTION_TIMEOUT)")
-    var connectionTimeout = 15
+    var connectionTimeout = DaemonOptions.standard.connectionTimeout
 
     @Option(help: "KiB per connection for the request line, headers and buffers; a request head past it gets 431 or 414. libmicrohttpd clears this memory after every request. (env: PERMIDD_CONNECTION_MEMORY_LIMIT)")
-    var connectionMemoryLimit = 16
+    var connectionMemoryLimit = DaemonOptions.standard.connectionMemoryLimit / 1024
 
     @Option(help: "MiB of request bodies held at once over all connections; a request past it gets 503. (env: PERMIDD_BODY_MEMORY_LIMIT)")
-    var bodyMemoryLimit = 64
+    var bodyMemoryLimit = DaemonOptions.standard.bodyMemoryLimit / (1024 * 1024)
 
     @Option(help: "The longest a resolve waits for a change, in seconds (1 to 300): a longer wait= is shortened to it. Keep it under a proxy's read timeout. (env: PERMIDD_MAX_WAIT)")
     var maxWait = ProtocolConstants.watchSeconds.upperBound
