@@ -114,14 +114,14 @@ import Testing
         }
     }
 
-    @Test func aClosedStoreAnswers503() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func aClosedStoreAnswers503(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         store.close()
         #expect(throws: DirectoryError.self) { try store.announce(StoreFixtures.record(try PrivateKey.generate(.ed25519), seq: 1)) }
     }
 
     @Test func backupCopiesALiveDatabase() throws {
-        let store = try StoreFixtures.store()
+        let store = try SQLiteRecordStore(path: StoreFixtures.temporaryDirectory() + "/permid.sqlite", sync: .normal)
         let key = try PrivateKey.generate(.ed25519)
         let record = StoreFixtures.record(key, seq: 2)
         _ = try store.announce(record)
