@@ -4,6 +4,7 @@
 #   Tests/postgres.sh start   initdb + pg_ctl start in $PERMID_PG_DIR (default /tmp/permid-test-postgres),
 #                             listening on 127.0.0.1:$PERMID_PG_PORT (default 55432) and a Unix socket
 #                             in that directory; prints postgresql://permid@127.0.0.1:PORT/postgres
+#   Tests/postgres.sh halt    pg_ctl stop -m fast, keeping the data (`start` brings it back)
 #   Tests/postgres.sh stop    pg_ctl stop -m fast, then deletes the directory
 #
 # The server binaries come from PATH, /usr/lib/postgresql/*/bin, or Debian's `postgresql` package,
@@ -37,21 +38,26 @@ case "${1:-}" in
     if [ -f "$DIR/data/postmaster.pid" ] && as_server "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
       echo "$URL"; exit 0
     fi
-    rm -rf "$DIR"
-    mkdir -p "$DIR"
-    [ "$(id -u)" = 0 ] && chown nobody "$DIR"
-    as_server "$BIN/initdb" -D "$DIR/data" -U permid -A trust -E UTF8 --no-sync >"$DIR/initdb.log" 2>&1 \
-      || { cat "$DIR/initdb.log" >&2; exit 1; }
+    if [ ! -f "$DIR/data/PG_VERSION" ]; then
+      rm -rf "$DIR"
+      mkdir -p "$DIR"
+      if [ "$(id -u)" = 0 ]; then chown nobody "$DIR"; fi
+      as_server "$BIN/initdb" -D "$DIR/data" -U permid -A trust -E UTF8 --no-sync >"$DIR/initdb.log" 2>&1 \
+        || { cat "$DIR/initdb.log" >&2; exit 1; }
+    fi
     as_server "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
       -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
       start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
     echo "$URL"
+    ;;
+  halt)
+    as_server "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null
     ;;
   stop)
     if [ -d "$DIR/data" ]; then as_server "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true; fi
     rm -rf "$DIR"
     ;;
   *)
-    echo "usage: $0 start|stop" >&2; exit 2
+    echo "usage: $0 start|halt|stop" >&2; exit 2
     ;;
 esac

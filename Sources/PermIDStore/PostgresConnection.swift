@@ -58,6 +58,8 @@ final class PostgresConnection: @unchecked Sendable {
         handle = opened
         canceller = PQgetCancel(opened)
         self.location = location
+        // libpq prints the server's notices (such as "already exists, skipping") on stderr.
+        try execute("SET client_min_messages TO warning")
     }
 
     deinit {

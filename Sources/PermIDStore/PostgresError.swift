@@ -22,7 +22,8 @@ public struct PostgresError: Error, Hashable, Sendable, CustomStringConvertible 
     var isRetryable: Bool { sqlState == "40P01" || sqlState == "40001" }
 
     public var description: String {
-        let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        // One line: libpq's messages may carry a tab-indented hint on a second line.
+        let text = message.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return sqlState.map { "\(text) (SQLSTATE \($0))" } ?? text
     }
 }
