@@ -1,6 +1,6 @@
 # permid — build, run, test and benchmark. Every target installs what it needs first.
 SHELL := /bin/bash
-APT_PACKAGES := libmicrohttpd-dev libssl-dev libsqlite3-dev pkg-config
+APT_PACKAGES := libmicrohttpd-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
 # The Python tools live in a virtual environment under the build folder, pinned in
 # Tests/requirements.txt: a distribution's python3 (PEP 668) refuses pip installs into itself.
 VENV := .build/venv
@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pyenv build run test examples docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
+.PHONY: deps pyenv build run test examples postgres-up postgres-down docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -43,10 +43,13 @@ run: build
 	mkdir -p $(dir $(DATABASE))
 	.build/release/permidd serve --listen $(LISTEN) --database $(DATABASE)
 
-## test: every Swift test, the example programs, the vector cross-check, the API contract check and the generated clients.
+## test: every Swift test (the store and node tests also on a throwaway PostgreSQL, Tests/postgres.sh,
+## stopped when they end), the example programs, the vector cross-check, the docs' command reference,
+## the API contract check, the generated clients and the server's hardening tests.
 test: deps pyenv
 	swift build --build-tests
-	swift test
+	url=$$(bash Tests/postgres.sh start) && trap 'bash Tests/postgres.sh stop' EXIT && \
+	  PERMID_TEST_POSTGRES=$$url swift test
 	$(MAKE) examples
 	$(PY) Tests/Vectors/generate.py --check
 	$(PY) Tests/docs/help_sections.py .build/debug --check
@@ -66,6 +69,13 @@ docs: deps pyenv
 	swift build --product permidd
 	swift build --product permid
 	$(PY) Tests/docs/help_sections.py .build/debug --write
+
+## postgres-up / postgres-down: the throwaway PostgreSQL the tests use (prints its URL; installs
+## Debian's postgresql when no server binaries are found).
+postgres-up:
+	@bash Tests/postgres.sh start
+postgres-down:
+	@bash Tests/postgres.sh stop
 
 ## api-check: validate openapi.yaml and run schemathesis against a live permidd.
 api-check: deps pyenv

@@ -35,6 +35,11 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(name: "CShims", dependencies: ["CMicroHTTPD", "CSQLite"]),
 
         // MARK: permid
@@ -48,7 +53,7 @@ let package = Package(
         .target(
             name: "PermIDStore",
             dependencies: [
-                "PermIDKit", "CSQLite", "CShims",
+                "PermIDKit", "CSQLite", "CShims", "CPostgres",
                 .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["EmbedFiles"]

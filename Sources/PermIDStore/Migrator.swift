@@ -1,8 +1,8 @@
 import Foundation
 import PermIDKit
 
-/// One versioned schema change: a file `NNNN_name.sql` of the top-level `Migrations/` directory,
-/// compiled into the binary by the EmbedFiles build plugin.
+/// One versioned schema change: a file `NNNN_name.sql` of `Migrations/sqlite/` or
+/// `Migrations/postgres/`, compiled into the binary by the EmbedFiles build plugin.
 public struct Migration: Hashable, Sendable {
     /// The number before the first underscore of the file name.
     public let version: Int
@@ -14,11 +14,18 @@ public struct Migration: Hashable, Sendable {
     /// Lowercase hex SHA-256 of the SQL text, recorded when applied and checked on every start.
     public var checksum: String { Digest.sha256(Array(sql.utf8)).hexString }
 
-    /// The migrations this binary carries, in version order.
-    public static let embedded: [Migration] = embeddedMigrations.compactMap { entry in
-        guard let version = Int(entry.name.prefix { $0 != "_" }) else { return nil }
-        return Migration(version: version, name: entry.name, sql: entry.text)
-    }.sorted { $0.version < $1.version }
+    /// The SQLite migrations this binary carries, in version order.
+    public static let embedded: [Migration] = parse(embeddedMigrations)
+
+    /// The PostgreSQL migrations this binary carries, in version order.
+    public static let embeddedPostgres: [Migration] = parse(embeddedPostgresMigrations)
+
+    private static func parse(_ files: [(name: String, text: String)]) -> [Migration] {
+        files.compactMap { entry in
+            guard let version = Int(entry.name.prefix { $0 != "_" }) else { return nil }
+            return Migration(version: version, name: entry.name, sql: entry.text)
+        }.sorted { $0.version < $1.version }
+    }
 }
 
 /// Why the schema could not be brought up to date.
@@ -31,6 +38,8 @@ public enum MigrationError: Error, Hashable, Sendable, CustomStringConvertible {
     case needsMigration
     /// SQLite failed.
     case database(SQLiteError)
+    /// PostgreSQL failed.
+    case postgres(PostgresError)
 
     public var description: String {
         switch self {
@@ -40,6 +49,7 @@ public enum MigrationError: Error, Hashable, Sendable, CustomStringConvertible {
             "the database is at schema version \(databaseVersion) but this permidd knows only up to \(binaryVersion); use a newer permidd"
         case .needsMigration: "the database schema is out of date; run `permidd migrate`"
         case .database(let error): "database error: \(error)"
+        case .postgres(let error): "PostgreSQL error: \(error)"
         }
     }
 }

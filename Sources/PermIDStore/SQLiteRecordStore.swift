@@ -17,6 +17,8 @@ public enum StoreOpenError: Error, Hashable, Sendable, CustomStringConvertible {
     case database(path: String, SQLiteError)
     /// The schema could not be brought up to date.
     case migration(MigrationError)
+    /// The PostgreSQL database could not be reached or used (`location` has its password masked).
+    case postgres(location: String, PostgresError)
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum StoreOpenError: Error, Hashable, Sendable, CustomStringConvertible {
             default: "cannot use \(path): \(error.message)"
             }
         case .migration(let error): error.description
+        case .postgres(let location, let error): "cannot use PostgreSQL at \(location): \(error)"
         }
     }
 }

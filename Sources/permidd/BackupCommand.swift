@@ -16,11 +16,15 @@ struct BackupCommand: ParsableCommand {
     var path: String
 
     func run() throws {
+        guard !database.isPostgres else {
+            throw CommandFailure("permidd backup copies SQLite files; back up a PostgreSQL database with pg_dump (e.g. pg_dump --format=custom --file=permid.dump \(database.location))")
+        }
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("\(path) exists; refusing to overwrite it")
         }
-        let store = try database.openStore()
-        defer { store.close() }
+        let opened = try database.openStore()
+        defer { opened.close() }
+        guard let store = opened as? SQLiteRecordStore else { throw CommandFailure("backup needs an SQLite database") }
         do {
             try store.backup(to: path)
         } catch {

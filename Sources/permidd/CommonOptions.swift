@@ -5,11 +5,30 @@ import PermIDStore
 
 /// Where the database is and how durable commits are; shared by every subcommand that opens it.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "The SQLite database file; its directory is created if missing. (env: PERMIDD_DATABASE)")
+    @Option(help: "The SQLite database file (its directory is created if missing), or a PostgreSQL database: postgresql://USER:PASSWORD@HOST:PORT/DB, postgres://…, or libpq keywords \"host=… dbname=…\". (env: PERMIDD_DATABASE)")
     var database = "./data/permid.sqlite"
 
-    /// Opens the store, creating the directory, or exits with one clear line.
-    func openStore(sync: SyncMode = .full, migrate: Bool = true) throws -> SQLiteRecordStore {
+    /// Whether `--database` names a PostgreSQL database rather than an SQLite file.
+    var isPostgres: Bool { PostgresConnectionString.names(database) }
+
+    /// `--database` fit for logs and messages: the password of a connection string masked.
+    var location: String {
+        guard isPostgres else { return database }
+        return (try? PostgresConnectionString(database).description) ?? "the PostgreSQL database"
+    }
+
+    /// Opens the store (PostgreSQL for a connection string, SQLite for a path, creating its
+    /// directory), or exits with one clear line, any password masked. `sync` applies to SQLite only.
+    func openStore(sync: SyncMode = .full, migrate: Bool = true) throws -> any DatabaseRecordStore {
+        if isPostgres {
+            do {
+                return try PostgresRecordStore(connectionString: PostgresConnectionString(database), migrate: migrate)
+            } catch let error as PostgresError {
+                throw CommandFailure(error.description)
+            } catch let error as StoreOpenError {
+                throw CommandFailure(error.description)
+            }
+        }
         let directory = URL(fileURLWithPath: database).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

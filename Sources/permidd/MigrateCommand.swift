@@ -14,7 +14,7 @@ struct MigrateCommand: ParsableCommand {
     func run() throws {
         let store = try database.openStore()
         store.close()
-        let latest = Migration.embedded.last
-        print("schema is at version \(latest?.version ?? 0) (\(latest?.name ?? "none")) in \(database.database)")
+        let latest = (database.isPostgres ? Migration.embeddedPostgres : Migration.embedded).last
+        print("schema is at version \(latest?.version ?? 0) (\(latest?.name ?? "none")) in \(database.location)")
     }
 }

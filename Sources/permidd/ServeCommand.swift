@@ -157,7 +157,7 @@ struct ServeCommand: ParsableCommand {
             throw CommandFailure(error.description)
         }
         for endpoint in server.boundEndpoints {
-            logger.notice("listening", metadata: ["address": .string(endpoint), "database": .string(store.path)])
+            logger.notice("listening", metadata: ["address": .string(endpoint), "database": .string(store.location)])
         }
         var received: Int32 = 0
         sigwait(&signals, &received)

@@ -36,11 +36,11 @@ import Testing
         let fromBackup = try Processes.run("permidd", ["export", "--database", backup])
         #expect(fromBackup.stdout == export.stdout)
         #expect(try Processes.run("permidd", ["backup", "--database", database, backup]).status != 0, "never overwrites")
-        // The newest migration the binary carries: the highest NNNN of Migrations/NNNN_name.sql.
+        // The newest SQLite migration the binary carries: the highest NNNN of Migrations/sqlite/NNNN_name.sql.
         let migrations = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Migrations")
-        let newest = try FileManager.default.contentsOfDirectory(atPath: migrations.path).compactMap { Int($0.prefix(4)) }.max() ?? 0
-        #expect(try Processes.run("permidd", ["migrate", "--database", copy]).stdout.hasPrefix("schema is at version \(newest) "))
+            .deletingLastPathComponent().appendingPathComponent("Migrations/sqlite")
+        let newest = try FileManager.default.contentsOfDirectory(atPath: migrations.path).filter { $0.hasSuffix(".sql") }.max() ?? ""
+        #expect(try Processes.run("permidd", ["migrate", "--database", copy]).stdout.hasPrefix("schema is at version \(Int(newest.prefix(4)) ?? 0) (\(newest))"))
     }
 
     @Test func optionsComeFromTheEnvironmentAndBadOnesFailClearly() throws {

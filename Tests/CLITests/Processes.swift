@@ -60,11 +60,12 @@ final class Directory: @unchecked Sendable {
     let url: String
     let directory: String
 
-    init(extraArguments: [String] = []) throws {
+    /// Starts permidd on `database` (a PostgreSQL connection string), or on an SQLite file of its own.
+    init(database: String? = nil, extraArguments: [String] = []) throws {
         directory = NSTemporaryDirectory() + "permid-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         process.executableURL = Processes.products.appendingPathComponent("permidd")
-        process.arguments = ["serve", "--database", directory + "/permid.sqlite", "--listen", "127.0.0.1:0", "--log-format", "json"] + extraArguments
+        process.arguments = ["serve", "--database", database ?? directory + "/permid.sqlite", "--listen", "127.0.0.1:0", "--log-format", "json"] + extraArguments
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

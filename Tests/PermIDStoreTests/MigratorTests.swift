@@ -6,16 +6,24 @@ import Testing
 @Suite struct MigratorTests {
     private func database() -> String { StoreFixtures.temporaryDirectory() + "/permid.sqlite" }
 
-    @Test func embeddedMigrationsMatchTheFilesInMigrations() throws {
+    @Test(arguments: [("sqlite", Migration.embedded), ("postgres", Migration.embeddedPostgres)])
+    func embeddedMigrationsMatchTheFilesInMigrations(backend: String, embedded: [Migration]) throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Migrations")
+            .deletingLastPathComponent().appendingPathComponent("Migrations").appendingPathComponent(backend)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(Migration.embedded.map(\.name) == files)
-        for migration in Migration.embedded {
+        #expect(embedded.map(\.name) == files)
+        for migration in embedded {
             let text = try String(contentsOf: directory.appendingPathComponent(migration.name), encoding: .utf8)
             #expect(migration.sql == text)
         }
-        #expect(Migration.embedded.first?.version == 1)
+        #expect(embedded.first?.version == 1)
+    }
+
+    /// Moving the SQLite migrations to `Migrations/sqlite/` kept their bytes: a database migrated by
+    /// an earlier permidd recorded this checksum for 0001, and must still start.
+    @Test func sqliteMigrationChecksumsAreThoseOfEarlierReleases() {
+        #expect(Migration.embedded.first?.name == "0001_initial.sql")
+        #expect(Migration.embedded.first?.checksum == "02145d83ab1164d043c457a9bace7686d3636f373d3cb8b7b69bf9097c24f7da")
     }
 
     @Test func appliesOnceAndRecordsVersionNameAndChecksum() throws {
@@ -106,14 +114,14 @@ import Testing
         }
     }
 
-    @Test func aClosedStoreAnswers503() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func aClosedStoreAnswers503(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         store.close()
         #expect(throws: DirectoryError.self) { try store.announce(StoreFixtures.record(try PrivateKey.generate(.ed25519), seq: 1)) }
     }
 
     @Test func backupCopiesALiveDatabase() throws {
-        let store = try StoreFixtures.store()
+        let store = try SQLiteRecordStore(path: StoreFixtures.temporaryDirectory() + "/permid.sqlite", sync: .normal)
         let key = try PrivateKey.generate(.ed25519)
         let record = StoreFixtures.record(key, seq: 2)
         _ = try store.announce(record)

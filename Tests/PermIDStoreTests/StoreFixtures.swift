@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import PermIDKit
 @testable import PermIDStore
 
@@ -18,6 +19,31 @@ enum StoreFixtures {
 
     static let now: UInt64 = 1_764_028_800
 
+    /// The backends every store test runs on: SQLite, and PostgreSQL when `PERMID_TEST_POSTGRES`
+    /// names a server (`make test` starts one with Tests/postgres.sh and sets it). Once set, a server
+    /// that cannot be reached fails the PostgreSQL cases; it never skips them.
+    static let backends: [StoreBackend] =
+        ProcessInfo.processInfo.environment["PERMID_TEST_POSTGRES"].map { [.sqlite, .postgres(server: $0)] } ?? [.sqlite]
+
+    /// A new, empty store on `backend`: a fresh file, or a fresh PostgreSQL database.
+    static func store(_ backend: StoreBackend, maxBatch: Int = 512) throws -> any DatabaseRecordStore {
+        switch backend {
+        case .sqlite: try SQLiteRecordStore(path: temporaryDirectory() + "/permid.sqlite", sync: .normal, maxBatch: maxBatch)
+        case .postgres(let server):
+            try PostgresRecordStore(connectionString: PostgresConnectionString(freshPostgresDatabase(on: server)), maxBatch: maxBatch)
+        }
+    }
+
+    /// Creates an empty database on the server at `url` and returns its URL.
+    static func freshPostgresDatabase(on url: String) throws -> String {
+        let name = "permid_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = try PostgresConnection(PostgresConnectionString(url))
+        try admin.execute("CREATE DATABASE \(name)")
+        var components = try #require(URLComponents(string: url))
+        components.path = "/" + name
+        return try #require(components.string)
+    }
+
     /// A signed record for `key`, valid for an hour from ``now``.
     static func record(
         _ key: PrivateKey, seq: UInt64, endpoints: [String] = ["203.0.113.5:6881"], expiresAt: UInt64 = now + 3600
@@ -32,5 +58,19 @@ enum StoreFixtures {
             .pathComponents.contains(where: { $0.hasSuffix(".xctest") })
             ? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent()
             : Bundle.main.bundleURL
+    }
+}
+
+/// A storage backend a store test runs on.
+enum StoreBackend: Sendable, CustomTestStringConvertible {
+    case sqlite
+    /// A PostgreSQL server, by the URL of a database on it that permid may create databases from.
+    case postgres(server: String)
+
+    var testDescription: String {
+        switch self {
+        case .sqlite: "SQLite"
+        case .postgres: "PostgreSQL"
+        }
     }
 }

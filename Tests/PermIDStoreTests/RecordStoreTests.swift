@@ -4,12 +4,13 @@ import Synchronization
 import Testing
 @testable import PermIDStore
 
-@Suite struct SQLiteRecordStoreTests {
+/// The ``RecordStore`` contract, on every backend (``StoreFixtures/backends``).
+@Suite struct RecordStoreTests {
     let key = try! PrivateKey.generate(.ed25519)
     let now = StoreFixtures.now
 
-    @Test func sequenceRuleCreatesReplacesAndRefusesStale() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func sequenceRuleCreatesReplacesAndRefusesStale(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         #expect(try store.announce(StoreFixtures.record(key, seq: 5)) == .created)
         #expect(try store.announce(StoreFixtures.record(key, seq: 5)) == .stale(storedSeq: 5))
         #expect(try store.announce(StoreFixtures.record(key, seq: 4)) == .stale(storedSeq: 5))
@@ -18,8 +19,8 @@ import Testing
         #expect(try store.record(for: key.permID.bytes, now: now) == newer)
     }
 
-    @Test func servedRecordIsByteForByteWhatWasSignedAndVerifies() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func servedRecordIsByteForByteWhatWasSignedAndVerifies(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         let record = StoreFixtures.record(key, seq: 9, endpoints: ["203.0.113.5:6881", "[2001:db8::5]:6881"])
         _ = try store.announce(record)
         let served = try #require(try store.record(for: key.permID.bytes, now: now))
@@ -28,8 +29,8 @@ import Testing
         #expect(validated == record)
     }
 
-    @Test func expiredRecordsAreNeverServedAndTombstonesBlockReplays() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func expiredRecordsAreNeverServedAndTombstonesBlockReplays(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         let record = StoreFixtures.record(key, seq: 3, expiresAt: now + 10)
         _ = try store.announce(record)
         #expect(try store.record(for: key.permID.bytes, now: now + 9) == record)
@@ -44,8 +45,8 @@ import Testing
         #expect(try store.announce(StoreFixtures.record(key, seq: 4)) == .replaced)
     }
 
-    @Test func sweepWorksInBoundedBatches() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func sweepWorksInBoundedBatches(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         let keys = try (0..<25).map { _ in try PrivateKey.generate(.ed25519) }
         _ = try store.announce(batch: keys.map { StoreFixtures.record($0, seq: 1, expiresAt: now + 5) })
         #expect(try store.sweep(now: now + 5, limit: 10) == 10)
@@ -54,8 +55,8 @@ import Testing
         #expect(try store.counts(now: now).records == 25 && store.counts(now: now).live == 0)
     }
 
-    @Test func listsWithKeysetPaginationAndAddressFilter() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func listsWithKeysetPaginationAndAddressFilter(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         var records = [SignedRecord]()
         for index in 0..<2_500 {
             let key = try PrivateKey.generate(.ed25519)
@@ -85,8 +86,43 @@ import Testing
         #expect(counts.records == 2_500 && counts.live == 2_500 && counts.withdrawn == 1 && counts.storageBytes > 0)
     }
 
-    @Test func batchLookupReturnsOnlyLiveKnownRecords() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func countsFollowWritesExpiryAndSweeps(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
+        let keys = try (0..<6).map { _ in try PrivateKey.generate(.ed25519) }
+        _ = try store.announce(batch: [
+            StoreFixtures.record(keys[0], seq: 1), StoreFixtures.record(keys[1], seq: 1, endpoints: []),
+            StoreFixtures.record(keys[2], seq: 1, expiresAt: now + 5), StoreFixtures.record(keys[3], seq: 1, endpoints: [], expiresAt: now + 5),
+        ])
+        #expect(try store.counts(now: now) == StoreCounts(records: 4, live: 4, withdrawn: 2, storageBytes: store.counts(now: now).storageBytes))
+        #expect(try store.counts(now: now + 5).live == 2 && store.counts(now: now + 5).withdrawn == 1, "expired, not yet swept")
+        #expect(try store.sweep(now: now + 5, limit: 10) == 2)
+        let swept = try store.counts(now: now + 5)
+        #expect(swept.records == 4 && swept.live == 2 && swept.withdrawn == 1)
+        #expect(try store.announce(StoreFixtures.record(keys[1], seq: 2)) == .replaced, "a withdrawal replaced by endpoints")
+        #expect(try store.announce(StoreFixtures.record(keys[2], seq: 2, endpoints: [])) == .replaced, "a tombstone replaced by a withdrawal")
+        #expect(try store.announce(StoreFixtures.record(keys[4], seq: 1)) == .created)
+        let later = try store.counts(now: now + 5)
+        #expect(later.records == 5 && later.live == 4 && later.withdrawn == 1)
+        #expect(try store.sweep(now: now + 5, limit: 10) == 0)
+        #expect(try store.counts(now: now + 5) == later)
+    }
+
+    @Test(arguments: StoreFixtures.backends) func aStoreThatStoppedWritesAnswers503AndStillReads(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
+        _ = try store.announce(StoreFixtures.record(key, seq: 1))
+        store.stopWrites()
+        #expect(throws: DirectoryError.serviceUnavailable("the directory is shutting down")) {
+            try store.announce(StoreFixtures.record(key, seq: 2))
+        }
+        #expect(throws: DirectoryError.serviceUnavailable("the directory is shutting down")) {
+            try store.sweep(now: now, limit: 1)
+        }
+        #expect(try store.record(for: key.permID.bytes, now: now)?.seq == 1)
+        store.close()
+    }
+
+    @Test(arguments: StoreFixtures.backends) func batchLookupReturnsOnlyLiveKnownRecords(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         let other = try PrivateKey.generate(.ec(.p256))
         _ = try store.announce(StoreFixtures.record(key, seq: 1))
         let found = try store.records(for: [key.permID.bytes, other.permID.bytes, key.permID.bytes], now: now)
@@ -95,8 +131,8 @@ import Testing
 
     /// 64 threads announce seq 1…N for one PermID in random order. The stored seq must be the maximum,
     /// and no accepted announcement may have been acknowledged before a lower one was submitted.
-    @Test func sixtyFourRacingAnnouncersKeepTheHighestSeq() throws {
-        let store = try StoreFixtures.store(sync: .normal)
+    @Test(arguments: StoreFixtures.backends) func sixtyFourRacingAnnouncersKeepTheHighestSeq(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         let total: UInt64 = 640
         let records = (1...total).map { StoreFixtures.record(key, seq: $0) }.shuffled()
         struct Ack { let seq: UInt64; let submitted: ContinuousClock.Instant; let acknowledged: ContinuousClock.Instant; let accepted: Bool }
@@ -130,8 +166,8 @@ import Testing
 /// Reads must always see the latest commit: a statement left mid-result on a pooled read connection
 /// would hold its read transaction open and pin an old snapshot.
 @Suite struct ReadSnapshotTests {
-    @Test func everyReadSeesTheLatestCommit() throws {
-        let store = try StoreFixtures.store()
+    @Test(arguments: StoreFixtures.backends) func everyReadSeesTheLatestCommit(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
         let key = try PrivateKey.generate(.ed25519)
         let now = StoreFixtures.now
         _ = try store.counts(now: now)
