@@ -75,9 +75,17 @@ public protocol RecordStore: Sendable {
 
     /// Runs a real query, throwing if the backend cannot answer.
     func checkHealth() throws(DirectoryError)
+
+    /// Calls `body`, on a thread of the store's, with the PermID (binary form) of records that other
+    /// writers of the same database (other nodes) store, as the store hears of them; it may also name
+    /// records this process stored. A store nobody else writes need never call it.
+    func observeStoredRecords(_ body: @escaping @Sendable (_ permID: [UInt8]) -> Void)
 }
 
 extension RecordStore {
+    /// No other writers to hear from.
+    public func observeStoredRecords(_ body: @escaping @Sendable (_ permID: [UInt8]) -> Void) {}
+
     /// Stores `record` under the sequence rule and returns once the outcome is durable.
     public func announce(_ record: SignedRecord) throws(DirectoryError) -> AnnounceOutcome {
         try submit(record).wait().get()

@@ -35,6 +35,13 @@ public final class DirectoryService: HTTPHandler {
         self.logger = logger
         self.metrics = metrics
         self.watches = WatchRegistry(maxTotal: configuration.maxWatchers, maxPerSource: configuration.maxWatchersPerSource)
+        store.observeStoredRecords { [weak self] permID in self?.storedElsewhere(permID) }
+    }
+
+    /// A record another node stored: wakes this node's waiting resolves of that PermID.
+    private func storedElsewhere(_ permID: [UInt8]) {
+        guard watches.isWatched(permID), let record = try? store.record(for: permID, now: configuration.clock()) else { return }
+        watches.stored(record)
     }
 
     /// Answers every waiting resolve now (304 or 404, or 200 if a record changed) and refuses new

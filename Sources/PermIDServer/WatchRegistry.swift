@@ -40,6 +40,9 @@ final class WatchRegistry: Sendable {
         self.maxPerSource = maxPerSource
     }
 
+    /// Whether a watch of `permID` is waiting.
+    func isWatched(_ permID: [UInt8]) -> Bool { state.withLock { $0.byPermID[permID] != nil } }
+
     /// The number of watches held now.
     var count: Int { state.withLock { $0.total } }
 

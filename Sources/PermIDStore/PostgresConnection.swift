@@ -77,6 +77,24 @@ final class PostgresConnection: @unchecked Sendable {
         _ = PQcancel(canceller, &buffer, Int32(buffer.count))
     }
 
+    /// Waits up to `milliseconds` for notifications (after `LISTEN`) and returns their payloads.
+    ///
+    /// - Throws: ``PostgresError`` with `connectionLost` when the connection is gone.
+    func notifications(waiting milliseconds: Int32) throws(PostgresError) -> [String] {
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        guard descriptor.fd >= 0 else { throw PostgresError(message: "the PostgreSQL connection is closed", connectionLost: true) }
+        _ = poll(&descriptor, 1, milliseconds)
+        guard PQconsumeInput(handle) == 1 else {
+            throw PostgresError(message: location.masking(String(cString: PQerrorMessage(handle))), connectionLost: true)
+        }
+        var payloads = [String]()
+        while let notification = PQnotifies(handle) {
+            payloads.append(String(cString: notification.pointee.extra))
+            PQfreemem(notification)
+        }
+        return payloads
+    }
+
     /// Runs one or more SQL statements without parameters (migrations, transaction control).
     func execute(_ sql: String) throws(PostgresError) {
         let result = PQexec(handle, sql)

@@ -12,6 +12,7 @@ public final class PostgresRecordStore: DatabaseRecordStore {
     private let writer: PostgresWriter
     private let readers: PostgresConnectionPool
     private let connectionString: PostgresConnectionString
+    private let listeners = Mutex<[PostgresChangeListener]>([])
 
     /// The connection string with its password masked.
     public var location: String { connectionString.description }
@@ -42,9 +43,18 @@ public final class PostgresRecordStore: DatabaseRecordStore {
         readers = PostgresConnectionPool(location: connectionString)
     }
 
-    deinit { writer.close() }
+    deinit { close() }
 
-    public func close() { writer.close() }
+    public func close() {
+        for listener in listeners.withLock({ $0 }) { listener.stop() }
+        writer.close()
+    }
+
+    /// Listens (`LISTEN permid_records`, on a connection of its own) for the records every node stores.
+    public func observeStoredRecords(_ body: @escaping @Sendable (_ permID: [UInt8]) -> Void) {
+        let listener = PostgresChangeListener(location: connectionString, stored: body)
+        listeners.withLock { $0.append(listener) }
+    }
 
     // MARK: - Writes
 

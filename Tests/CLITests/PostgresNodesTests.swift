@@ -87,3 +87,32 @@ private final class Shared<Value: Sendable>: Sendable {
     let value: Mutex<Value>
     init(_ value: Value) { self.value = Mutex(value) }
 }
+
+extension PostgresNodesTests {
+    /// A resolve waiting on node A (`?wait=`) is answered when node B stores the record: B's commit
+    /// notifies A through PostgreSQL (LISTEN/NOTIFY).
+    @Test func aWatcherOnOneNodeIsWokenByAStoreOnTheOther() async throws {
+        let database = try #require(Self.server)
+        let nodes = try [Directory(database: database, extraArguments: Self.nodeArguments),
+                         Directory(database: database, extraArguments: Self.nodeArguments)]
+        let key = try PrivateKey.generate(.ed25519)
+        #expect(await Self.put(try record(key, seq: 1), to: nodes[1].url).status == 201)
+        let started = Date()
+        async let woken = Self.get("/v1/peers/\(key.permID.text)?wait=20", etag: "\"1\"", from: nodes[0].url)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(await Self.put(try record(key, seq: 2), to: nodes[1].url).status == 200)
+        let answer = await woken
+        #expect(answer.status == 200 && answer.body.contains("\"seq\":2"), "\(answer.body)")
+        #expect(Date().timeIntervalSince(started) < 10, "woken by the other node's store, not by the end of the wait")
+    }
+
+    static func get(_ path: String, etag: String, from node: String) async -> Answer {
+        var request = URLRequest(url: URL(string: node + path)!)
+        request.setValue(etag, forHTTPHeaderField: "If-None-Match")
+        request.timeoutInterval = 60
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+              let http = response as? HTTPURLResponse
+        else { return Answer(status: 0, body: "no answer") }
+        return Answer(status: http.statusCode, body: String(decoding: data, as: UTF8.self))
+    }
+}

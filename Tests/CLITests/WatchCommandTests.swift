@@ -11,21 +11,39 @@ import Testing
         #expect(try directory.permid(["announce", "--key", key, "--port", "7301"]).status == 0)
         #expect(try directory.permid(["friends", "add", "alice", permID]).status == 0)
 
-        // Change the record twice while the watcher waits in the directory; it prints three records and exits.
-        let changer = Thread {
-            Thread.sleep(forTimeInterval: 1.5)
-            _ = try? directory.permid(["announce", "--key", key, "--port", "7302"])
-            Thread.sleep(forTimeInterval: 0.5)
-            _ = try? directory.permid(["withdraw", "--key", key])
+        // Change the record twice, each time after the watcher printed the record before: it prints
+        // three records, each when it is stored, and exits.
+        let watcher = Process()
+        watcher.executableURL = Processes.products.appendingPathComponent("permid")
+        watcher.arguments = ["watch", "alice", "--count", "3", "--wait", "30"]
+        watcher.environment = ProcessInfo.processInfo.environment.merging(
+            ["PERMID_SERVER": directory.url, "XDG_CONFIG_HOME": directory.directory + "/config"]) { $1 }
+        let out = Pipe()
+        watcher.standardOutput = out
+        watcher.standardError = FileHandle.nullDevice
+        try watcher.run()
+        defer { if watcher.isRunning { watcher.terminate() } }
+        var printed = ""
+        func awaitLines(_ count: Int) {
+            let deadline = Date().addingTimeInterval(20)
+            while printed.split(separator: "\n").count < count && Date() < deadline {
+                let data = out.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                printed += String(decoding: data, as: UTF8.self)
+            }
         }
-        changer.start()
-        let started = Date()
-        let watched = try directory.permid(["watch", "alice", "--count", "3", "--wait", "30"], timeout: 30)
-        #expect(watched.status == 0, "\(watched.stderr)")
-        #expect(Date().timeIntervalSince(started) < 15, "woken by each store, not by the end of a wait")
-        let lines = watched.stdout.split(separator: "\n")
+        awaitLines(1)
+        #expect(try directory.permid(["announce", "--key", key, "--port", "7302"]).status == 0)
+        let announced = Date()
+        awaitLines(2)
+        #expect(Date().timeIntervalSince(announced) < 10, "woken by the store, not by the end of the wait")
+        #expect(try directory.permid(["withdraw", "--key", key]).status == 0)
+        awaitLines(3)
+        watcher.waitUntilExit()
+        #expect(watcher.terminationStatus == 0)
+        let lines = printed.split(separator: "\n")
         #expect(lines.count == 3 && lines[0].contains("127.0.0.1:7301") && lines[1].contains("127.0.0.1:7302") && lines[2].contains("withdrawn"),
-                "\(watched.stdout)")
+                "\(printed)")
 
         let json = try directory.permid(["watch", permID, "--count", "1", "--json"])
         let record = try RecordValidator().validateRecord(
