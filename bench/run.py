@@ -472,9 +472,31 @@ def extra_measurements(size, database, sample, work):
 
 def extra_run_measurements(options, work):
     """Further measurements made once per run (their own data): return {name: {label: value}}, printed
-    like the per-size ones. Called last, `work` is a temp dir.
+    like the per-size ones. Called last, `work` is a temp dir."""
+    return {**tombstone_measurements(options, work), **watch_measurements(options, work)}
 
-    Tombstones (issue 10): a 1,000-record page over 1,000 live records with as many tombstones as the
+
+def watch_measurements(options, work):
+    """Watches (issue 15), by Tests/hardening/watchers.py on the release build: 10,000 idle waiting
+    resolves (memory beyond libmicrohttpd's per-connection cost, threads), and the latency from an
+    accepted PUT to its watcher's answer with 1,000 other watchers waiting (200 rounds, p50/p99)."""
+    count = 10_000 if max(int(size) for size in options.sizes.split(",")) >= 100_000 else 2_000
+    output = subprocess.run([sys.executable, os.path.join(ROOT, "Tests", "hardening", "watchers.py"), RELEASE, str(count)],
+                            capture_output=True, text=True, timeout=600)
+    # Its checks are targets (reported as met or missed), not honesty rules: only a run that made no
+    # measurement at all stops the bench.
+    figures = {}
+    for line in output.stdout.splitlines():
+        if line.startswith(("ok ", "FAIL")):
+            name, _, detail = line[4:].strip().partition(": ")
+            figures[("" if line.startswith("ok") else "**missed** ") + name] = detail
+    if not figures:
+        raise RuntimeError(f"watchers.py measured nothing: {output.stdout[-2000:]} {output.stderr[-2000:]}")
+    return {f"Watches: {count:,} idle waiting resolves; PUT → watcher latency": figures}
+
+
+def tombstone_measurements(options, work):
+    """Tombstones (issue 10): a 1,000-record page over 1,000 live records with as many tombstones as the
     largest size (1,000,000 in the full run) against the same page without them, through the store;
     and `GET /metrics` on that database through a running permidd (its counts come without a scan)."""
     tombstones = max(int(size) for size in options.sizes.split(","))
