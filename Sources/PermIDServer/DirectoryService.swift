@@ -16,6 +16,7 @@ public final class DirectoryService: HTTPHandler {
     public let metrics: ServerMetrics
     private let announcements = Mutex(AnnouncementCounts())
     private let validPermIDs = ValidatedPermIDs()
+    private let bodies = RecordBodyCache()
     private let watches: WatchRegistry
     private let started = ContinuousClock.now
 
@@ -236,7 +237,7 @@ public final class DirectoryService: HTTPHandler {
     }
 
     private func recordResponse(_ record: SignedRecord, status: Int, now: UInt64) -> HTTPResponse {
-        .json(status, record.json, headers: recordHeaders(record, now: now))
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + recordHeaders(record, now: now), body: bodies.body(of: record))
     }
 
     private func recordHeaders(_ record: SignedRecord, now: UInt64) -> [(String, String)] {
