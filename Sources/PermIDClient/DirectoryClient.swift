@@ -121,9 +121,7 @@ public struct DirectoryClient: Sendable {
     /// accepted: there is no way to get a record out of this client without this check.
     static func verify(_ json: [UInt8], for permID: PermID) -> Resolution {
         do {
-            let record = try RecordValidator().validateRecord(json: json, now: Clock.seconds(), freshness: .resolving)
-            guard record.permID == permID else { return .forged(reason: "it is for another PermID") }
-            return .found(record)
+            return .found(try RecordValidator().validateRecord(json: json, now: Clock.seconds(), freshness: .resolving(expected: permID)))
         } catch {
             return .forged(reason: "\(error.title): \(error.detail)".printable)
         }

@@ -10,8 +10,13 @@ public struct RecordValidator: Sendable {
         case announcement
         /// An exported record being imported: as an announcement, but of the skew only the bound on the future applies.
         case importing
-        /// A client checking a record it was served: valid interval and not expired.
-        case resolving
+        /// A client checking a record it was served for the PermID it asked for: the record must be
+        /// for `expected` (byte for byte), with a valid interval, and not expired. A directory serving
+        /// a valid record of another PermID is caught here, not left to the caller.
+        case resolving(expected: PermID)
+        /// A record checked on its own, for no PermID in particular (`permid verify`): what it proves
+        /// is its own PermID's statement. Valid interval and not expired.
+        case standalone
     }
 
     /// The allowed distance in seconds between `issued_at` and the clock.
@@ -51,6 +56,9 @@ public struct RecordValidator: Sendable {
     /// Validates a stand-alone record already decoded to fields.
     public func validateRecord(_ fields: RecordFields, now: UInt64, freshness: Freshness) throws(DirectoryError) -> SignedRecord {
         guard let permID = fields.permID else { throw .malformedJSON("missing member \"permid\"") }
+        if case .resolving(let expected) = freshness, !permID.utf8.elementsEqual(expected.text.utf8) {
+            throw .invalidPermID("the record is for another PermID than the one asked for")
+        }
         return try validate(fields, key: try PublicKey(text: permID), now: now, freshness: freshness)
     }
 
@@ -115,12 +123,15 @@ public struct RecordValidator: Sendable {
             }
         case .importing:
             guard issuedAt <= now + clockSkew else { throw .clockSkew(issuedAt: issuedAt, now: now, allowed: clockSkew) }
-        case .resolving:
+        case .resolving, .standalone:
             break
         }
         guard issuedAt < expiresAt else { throw .invalidValidity(issuedAt: issuedAt, expiresAt: expiresAt) }
-        if freshness != .resolving {
+        switch freshness {
+        case .announcement, .importing:
             guard expiresAt - issuedAt <= maxTTL else { throw .ttlTooLong(ttl: expiresAt - issuedAt, maximum: maxTTL) }
+        case .resolving, .standalone:
+            break
         }
         guard expiresAt > now else { throw .expired(expiresAt: expiresAt, now: now) }
     }

@@ -28,7 +28,7 @@ struct VerifyCommand: ParsableCommand {
         }
         guard let data else { throw CLIFailure(.local, "cannot read \(file)") }
         do {
-            let record = try RecordValidator().validateRecord(json: Array(data), now: unixNow(), freshness: .resolving)
+            let record = try RecordValidator().validateRecord(json: Array(data), now: unixNow(), freshness: .standalone)
             let targets = record.isWithdrawal ? "withdrawn" : record.endpoints.map(\.description).joined(separator: " ")
             print("valid: \(record.permID.text) seq \(record.seq): \(targets), valid until \(isoTime(record.expiresAt))")
         } catch {

@@ -16,7 +16,7 @@ import Testing
             let get = try server.get("/v1/peers/\(key.permID.text)")
             #expect(get.status == 200 && get.body == record.json)
             #expect(get.header("Content-Type") == "application/json")
-            let verified = try RecordValidator().validateRecord(json: get.body, now: server.now, freshness: .resolving)
+            let verified = try RecordValidator().validateRecord(json: get.body, now: server.now, freshness: .resolving(expected: key.permID))
             #expect(verified == record)
         }
     }

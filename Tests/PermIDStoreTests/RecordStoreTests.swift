@@ -25,7 +25,7 @@ import Testing
         _ = try store.announce(record)
         let served = try #require(try store.record(for: key.permID.bytes, now: now))
         #expect(served.message == record.message && served.signature == record.signature)
-        let validated = try RecordValidator().validateRecord(json: served.json, now: now, freshness: .resolving)
+        let validated = try RecordValidator().validateRecord(json: served.json, now: now, freshness: .resolving(expected: key.permID))
         #expect(validated == record)
     }
 
