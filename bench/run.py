@@ -487,9 +487,9 @@ def watch_measurements(options, work):
     # measurement at all stops the bench.
     figures = {}
     for line in output.stdout.splitlines():
-        if line.startswith(("ok ", "FAIL")):
+        if line.startswith(("ok ", "FAIL", "info ")):
             name, _, detail = line[4:].strip().partition(": ")
-            figures[("" if line.startswith("ok") else "**missed** ") + name] = detail
+            figures[("**missed** " if line.startswith("FAIL") else "") + name] = detail
     if not figures:
         raise RuntimeError(f"watchers.py measured nothing: {output.stdout[-2000:]} {output.stderr[-2000:]}")
     return {f"Watches: {count:,} idle waiting resolves; PUT → watcher latency": figures}
