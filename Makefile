@@ -116,7 +116,7 @@ hardening-server: deps pyenv
 	$(PY) Tests/hardening/shutdown_stall.py .build/debug 50
 	$(PY) Tests/hardening/slow_uploads.py .build/debug 4096 10
 	$(PY) Tests/hardening/nginx_proxy_header.py .build/debug
-	$(PY) Tests/hardening/watchers.py .build/debug 10000
+	$(PY) Tests/hardening/watchers.py .build/debug 10000 500
 
 ## sanitize: the core, store and server suites under AddressSanitizer, leaks checked (library-internal
 ## leaks suppressed in Tests/sanitizers/lsan.supp). The CLI suites run child processes against time

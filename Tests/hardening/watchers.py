@@ -5,11 +5,14 @@ that sent nothing (about 4.4 KB each, measured here too), the watches add under 
 other PermIDs an accepted announcement reaches its own watcher quickly (p99 of PUT → watcher
 response under 20 ms over 200 rounds). Pre-signed announcements come from `permid-bench announcements`.
 
-Usage: watchers.py BIN_DIR [WATCHERS]   (BIN_DIR holds permidd and permid-bench)"""
+Usage: watchers.py BIN_DIR [WATCHERS] [LATENCY_LIMIT_MS]   (BIN_DIR holds permidd and permid-bench)
+The latency limit is the issue's 20 ms by default (`make bench` reports it); `make test`, which runs on
+a machine busy with other tests, passes a looser bound so that it checks wake-ups, not the machine."""
 import http.client, os, re, resource, select, shutil, socket, subprocess, sys, tempfile, threading, time
 
 bin_dir = sys.argv[1]
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
+latency_limit = float(sys.argv[3]) if len(sys.argv) > 3 else 20
 work = tempfile.mkdtemp(prefix="permid-watchers-")
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -155,7 +158,7 @@ try:
         watcher.close()
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000 if len(latencies) == 200 else float("inf")
-    check("PUT -> watcher p99 under 20 ms with 1,000 other watchers", p99 < 20,
+    check(f"PUT -> watcher p99 under {latency_limit:g} ms with 1,000 other watchers", p99 < latency_limit,
           f"{len(latencies)}/200 woken {failures}, p50 {latencies[len(latencies) // 2] * 1000 if latencies else 0:.1f} ms, p99 {p99:.1f} ms")
     for s in others:
         s.close()
