@@ -380,6 +380,7 @@ public final class DirectoryService: HTTPHandler {
 
     private func metricsText() throws(DirectoryError) -> HTTPResponse {
         metrics.updateStore(try store.counts(now: configuration.clock()))
+        metrics.updateWaiting(watches.count)
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4")], body: ResponseBytes(metrics.exposition()))
     }
 }

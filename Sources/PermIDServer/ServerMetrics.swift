@@ -12,6 +12,7 @@ public final class ServerMetrics: Sendable {
     private let liveRecords: CoreMetrics.Gauge
     private let storedRecords: CoreMetrics.Gauge
     private let databaseBytes: CoreMetrics.Gauge
+    private let waitingResolves: CoreMetrics.Gauge
     /// Metric handles by name and labels, made once: creating one costs a registry lookup and validation.
     private let requestCounters = Mutex<[RequestKey: CoreMetrics.Counter]>([:])
     private let requestTimers = Mutex<[String: CoreMetrics.Timer]>([:])
@@ -31,6 +32,7 @@ public final class ServerMetrics: Sendable {
         liveRecords = CoreMetrics.Gauge(label: "permid_records_live", factory: factory)
         storedRecords = CoreMetrics.Gauge(label: "permid_records_stored", factory: factory)
         databaseBytes = CoreMetrics.Gauge(label: "permid_database_bytes", factory: factory)
+        waitingResolves = CoreMetrics.Gauge(label: "permid_waiting_resolves", factory: factory)
         CoreMetrics.Gauge(label: "permid_build_info", dimensions: [("version", Self.version)], factory: factory).record(1)
     }
 
@@ -71,6 +73,9 @@ public final class ServerMetrics: Sendable {
             CoreMetrics.Counter(label: "permid_announcements_total", dimensions: [("outcome", outcome)], factory: factory)
         }.increment()
     }
+
+    /// Updates the gauge of resolves waiting for a change (`GET …?wait=`).
+    public func updateWaiting(_ count: Int) { waitingResolves.record(count) }
 
     /// Updates the store gauges.
     public func updateStore(_ counts: StoreCounts) {

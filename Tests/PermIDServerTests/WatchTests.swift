@@ -98,6 +98,15 @@ import Testing
         #expect(lookup.status == 200, "a batch lookup never waits")
     }
 
+    @Test func waitingResolvesAreAGauge() throws {
+        let server = try TestServer()
+        let pending = watch(server, try PrivateKey.generate(.ed25519), seconds: 2)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try server.get("/metrics").text.contains("permid_waiting_resolves 1"))
+        #expect(pending.wait().response?.status == 404)
+        #expect(try server.get("/metrics").text.contains("permid_waiting_resolves 0"))
+    }
+
     @Test func watchersAreBoundedPerSourceAndInAll() throws {
         let server = try TestServer(trustedProxies: ["127.0.0.1"], maxWatchers: 3, maxWatchersPerSource: 2)
         let keys = try (0..<4).map { _ in try PrivateKey.generate(.ed25519) }
