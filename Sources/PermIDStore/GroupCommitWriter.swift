@@ -4,40 +4,46 @@ import PermIDKit
 import Synchronization
 
 /// The single writer of a database: a thread that takes every job queued since its last commit,
-/// runs them in one transaction and fulfils each job's one-shot only after that transaction has
-/// committed (group commit). A job that fails rolls back the whole batch, and every job in it gets the error.
-final class GroupCommitWriter: Sendable {
+/// hands them to its ``WriterDatabase`` to run in one transaction, and fulfils each job's one-shot
+/// only after that transaction has committed (group commit). A batch that fails rolls back, and
+/// every job in it gets the error. The same writer serves SQLite and PostgreSQL; what differs (the
+/// transaction, ordering, retries, interrupting a wait) is the database's.
+final class GroupCommitWriter<Database: WriterDatabase>: Sendable {
+    typealias Connection = Database.Connection
+    typealias Failure = Database.Failure
+
     private struct State {
-        var queue: [any QueuedJob] = []
+        var queue: [any QueuedJob<Connection, Failure>] = []
         var closed = false
     }
 
-    private let connection: SQLiteConnection
+    private let database: Database
     private let maxBatch: Int
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let threadEnded = Atomic(false)
 
-    /// Starts the writer thread on `connection`, which nothing else may use afterwards.
-    init(connection: SQLiteConnection, maxBatch: Int) {
-        self.connection = connection
+    /// Starts the writer thread on `database`, whose connection nothing else may use afterwards.
+    init(database: Database, maxBatch: Int, threadName: String) {
+        self.database = database
         self.maxBatch = maxBatch
         let thread = Thread { [self] in run() }
-        thread.name = "permid-writer"
+        thread.name = threadName
         thread.start()
     }
 
-    /// Queues `job`; the one-shot holds what it returned once its batch has committed, or the error.
-    func submit<T: Sendable>(_ job: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) -> OneShot<Result<T, SQLiteError>> {
-        let queued = Job(job)
+    /// Queues `job` (with `key`, the PermID it writes, for databases that order a batch's writes);
+    /// the one-shot holds what it returned once its batch has committed, or the error.
+    func submit<T: Sendable>(key: [UInt8] = [], _ job: @escaping @Sendable (Connection) throws(Failure) -> T) -> OneShot<Result<T, Failure>> {
+        let queued = Job<Database, T>(key: key, job)
         let accepted = state.withLock { state in
             guard !state.closed else { return false }
             state.queue.append(queued)
             return true
         }
         guard accepted else {
-            queued.finish(.closed)
+            queued.finish(Database.closed)
             return queued.result
         }
         wake.signal()
@@ -45,26 +51,26 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Queues `job`, blocks until its batch has committed, and returns what the job returned.
-    func perform<T: Sendable>(_ job: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+    func perform<T: Sendable>(_ job: @escaping @Sendable (Connection) throws(Failure) -> T) throws(Failure) -> T {
         try submit(job).wait().get()
     }
 
     /// Finishes the queued jobs, stops the thread and waits for it. Idempotent.
     func close() { stop(failingQueued: false) }
 
-    /// Stops at once: queued jobs fail with ``SQLiteError/closed``, a batch waiting on a lock gives up
-    /// (and fails), and the thread ends. Returns when it has. Idempotent.
+    /// Stops at once: queued jobs fail with ``WriterDatabase/closed``, a batch waiting on the
+    /// database gives up (and fails), and the thread ends. Returns when it has. Idempotent.
     func abort() { stop(failingQueued: true) }
 
     private func stop(failingQueued: Bool) {
-        let dropped = state.withLock { state -> [any QueuedJob] in
+        let dropped = state.withLock { state -> [any QueuedJob<Connection, Failure>] in
             state.closed = true
             guard failingQueued else { return [] }
             defer { state.queue = [] }
             return state.queue
         }
-        if failingQueued { connection.cancelLockWaits() }
-        for job in dropped { job.finish(.closed) }
+        if failingQueued { database.interrupt() }
+        for job in dropped { job.finish(Database.closed) }
         wake.signal()
         // Every caller waits for the thread's end; the first to see it passes the signal on.
         if !threadEnded.load(ordering: .acquiring) {
@@ -83,8 +89,12 @@ final class GroupCommitWriter: Sendable {
                     state.queue.removeFirst(count)
                     return (batch, state.closed && state.queue.isEmpty)
                 }
-                if !batch.isEmpty { commit(batch) }
+                if !batch.isEmpty {
+                    let outcome = database.commit(batch)
+                    for job in batch { job.finish(outcome) }
+                }
                 if closed && batch.isEmpty {
+                    database.writerEnded()
                     threadEnded.store(true, ordering: .releasing)
                     finished.signal()
                     return
@@ -93,48 +103,88 @@ final class GroupCommitWriter: Sendable {
             }
         }
     }
+}
 
-    private func commit(_ batch: [any QueuedJob]) {
-        let outcome: SQLiteError?
-        do {
-            try connection.transaction { () throws(SQLiteError) in
-                for job in batch { try job.run(on: connection) }
-            }
-            outcome = nil
-        } catch {
-            outcome = error
-        }
-        for job in batch { job.finish(outcome) }
-    }
+/// What a ``GroupCommitWriter`` needs of its database.
+protocol WriterDatabase: Sendable {
+    /// What a job writes with.
+    associatedtype Connection
+    /// How a write fails.
+    associatedtype Failure: Error
+    /// What a job gets once the writer is closed.
+    static var closed: Failure { get }
+    /// What a job gets whose batch committed without giving it a value (a bug, never a crash).
+    static var noResult: Failure { get }
+    /// Runs `batch` in one transaction and commits it (writer thread): `nil`, or why it failed.
+    func commit(_ batch: [any QueuedJob<Connection, Failure>]) -> Failure?
+    /// Makes a batch that waits on the database (a lock, a query) give up now. Any thread.
+    func interrupt()
+    /// The writer thread has ended (writer thread).
+    func writerEnded()
 }
 
 /// A queued job, whatever it returns.
-private protocol QueuedJob: Sendable {
+protocol QueuedJob<Connection, Failure>: Sendable {
+    associatedtype Connection
+    associatedtype Failure: Error
+    /// The PermID it writes (empty when none), for databases that order a batch's writes.
+    var key: [UInt8] { get }
     /// Runs the job inside the batch's transaction (writer thread).
-    func run(on connection: SQLiteConnection) throws(SQLiteError)
+    func run(on connection: Connection) throws(Failure)
     /// Delivers the job's value, or `error` when its batch failed (writer thread, after the commit).
-    func finish(_ error: SQLiteError?)
+    func finish(_ error: Failure?)
 }
 
 /// One job and the one-shot its caller holds.
-private final class Job<T: Sendable>: QueuedJob, @unchecked Sendable {
+private final class Job<Database: WriterDatabase, T: Sendable>: QueuedJob, @unchecked Sendable {
+    typealias Connection = Database.Connection
+    typealias Failure = Database.Failure
     // @unchecked Sendable: `value` is written by `run` and read by `finish`, both on the writer thread
-    // (or by `finish` alone, on the caller's thread, for a job refused before it was queued).
-    private let body: @Sendable (SQLiteConnection) throws(SQLiteError) -> T
+    // (or by `finish` alone, on the caller's thread, for a job refused before it was queued); `body`
+    // is @Sendable.
+    let key: [UInt8]
+    private let body: @Sendable (Connection) throws(Failure) -> T
     private var value: T?
-    let result = OneShot<Result<T, SQLiteError>>()
+    let result = OneShot<Result<T, Failure>>()
 
-    init(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) { self.body = body }
+    init(key: [UInt8], _ body: @escaping @Sendable (Connection) throws(Failure) -> T) {
+        self.key = key
+        self.body = body
+    }
 
-    func run(on connection: SQLiteConnection) throws(SQLiteError) { value = try body(connection) }
+    func run(on connection: Connection) throws(Failure) { value = try body(connection) }
 
-    func finish(_ error: SQLiteError?) {
+    func finish(_ error: Failure?) {
         if let error {
             result.fulfill(.failure(error))
         } else if let value {
             result.fulfill(.success(value))
         } else {
-            result.fulfill(.failure(SQLiteError(code: 1, message: "writer job produced no result")))
+            result.fulfill(.failure(Database.noResult))
         }
     }
+}
+
+/// SQLite under a ``GroupCommitWriter``: one transaction per batch on the writer connection; stopping
+/// makes a wait for another process's lock give up.
+struct SQLiteWriterDatabase: WriterDatabase {
+    let connection: SQLiteConnection
+
+    static var closed: SQLiteError { .closed }
+    static var noResult: SQLiteError { SQLiteError(code: 1, message: "writer job produced no result") }
+
+    func commit(_ batch: [any QueuedJob<SQLiteConnection, SQLiteError>]) -> SQLiteError? {
+        do {
+            try connection.transaction { () throws(SQLiteError) in
+                for job in batch { try job.run(on: connection) }
+            }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func interrupt() { connection.cancelLockWaits() }
+
+    func writerEnded() {}
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// nodes sweeping together share the work. Every PostgreSQL failure is a 503, and a lost
 /// connection is replaced on next use.
 public final class PostgresRecordStore: DatabaseRecordStore {
-    private let writer: PostgresWriter
+    private let writer: GroupCommitWriter<PostgresWriterDatabase>
     private let readers: PostgresConnectionPool
     private let connectionString: PostgresConnectionString
     private let listeners = Mutex<[PostgresChangeListener]>([])
@@ -39,7 +39,9 @@ public final class PostgresRecordStore: DatabaseRecordStore {
         } catch {
             throw .migration(error)
         }
-        writer = PostgresWriter(connection: connection, location: connectionString, maxBatch: maxBatch)
+        writer = GroupCommitWriter(
+            database: PostgresWriterDatabase(connection: connection, location: connectionString), maxBatch: maxBatch,
+            threadName: "permid-pg-writer")
         readers = PostgresConnectionPool(location: connectionString)
     }
 

@@ -40,7 +40,7 @@ public enum StoreOpenError: Error, Hashable, Sendable, CustomStringConvertible {
 /// The SQLite ``RecordStore``: one writer connection behind a group-commit queue, and a pool of
 /// read-only connections (WAL mode) for lookups, so reads never wait for a global lock.
 public final class SQLiteRecordStore: RecordStore {
-    private let writer: GroupCommitWriter
+    private let writer: GroupCommitWriter<SQLiteWriterDatabase>
     private let readers: ReadConnectionPool
     /// The database file.
     public let path: String
@@ -73,7 +73,7 @@ public final class SQLiteRecordStore: RecordStore {
         } catch {
             throw .migration(error)
         }
-        writer = GroupCommitWriter(connection: connection, maxBatch: maxBatch)
+        writer = GroupCommitWriter(database: SQLiteWriterDatabase(connection: connection), maxBatch: maxBatch, threadName: "permid-writer")
         readers = ReadConnectionPool(path: path)
     }
 
