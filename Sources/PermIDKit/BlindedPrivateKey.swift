@@ -132,28 +132,3 @@ public final class BlindedPrivateKey: @unchecked Sendable {
         return made
     }
 }
-
-extension PrivateKey {
-    /// This long-term key blinded for `epoch` (FRIENDS-v1 part A); its ``BlindedPrivateKey/permID`` equals
-    /// `permID.blinded(epoch:)`.
-    ///
-    /// - Throws: ``BlindingError/unsupportedKeyType(_:)`` for the binary curves, ``BlindingError/zeroFactor``.
-    public func blinded(epoch: UInt64) throws(BlindingError) -> BlindedPrivateKey {
-        try BlindedPrivateKey(blinding: self, epoch: epoch)
-    }
-}
-
-extension SignedRecord {
-    /// Builds and signs a record under a blinded PermID, with the blinded key's scheme.
-    ///
-    /// - Throws: ``KeyError`` if signing fails.
-    public static func sign(
-        with key: BlindedPrivateKey, seq: UInt64, issuedAt: UInt64, expiresAt: UInt64, endpoints: [Endpoint]
-    ) throws(KeyError) -> SignedRecord {
-        let message = Self.message(
-            permID: key.permID, scheme: key.scheme, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt, endpoints: endpoints)
-        return SignedRecord(
-            permID: key.permID, scheme: key.scheme, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt,
-            endpoints: endpoints, signature: try key.sign(message))
-    }
-}

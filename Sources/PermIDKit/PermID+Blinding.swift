@@ -25,35 +25,3 @@ extension PermID {
         }
     }
 }
-
-extension KeyType {
-    /// Whether keys of this type can be blinded: Ed25519, `LibNaCLPK:`, p256, p384 and secp256k1.
-    public var isBlindable: Bool {
-        switch self {
-        case .ed25519, .libnacl: true
-        case .ec(let curve): ECGroups.blindable.contains(curve)
-        }
-    }
-
-    /// The scheme records under a blinded PermID of this type use: `ed25519` or `ecdsa-sha256`.
-    public var blindedScheme: SignatureScheme {
-        switch self {
-        case .ed25519, .libnacl: .ed25519
-        case .ec: .ecdsaSHA256
-        }
-    }
-}
-
-extension PublicKey {
-    /// The blinded public key of this long-term key in `epoch`; see ``PermID/blinded(epoch:)``.
-    ///
-    /// - Throws: ``BlindingError``.
-    public func blinded(epoch: UInt64) throws(BlindingError) -> PublicKey {
-        let permID = try permID.blinded(epoch: epoch)
-        do {
-            return try PublicKey(bytes: permID.bytes)
-        } catch {
-            throw .cryptoFailure("the blinded key is not a valid PermID: \(error.detail)")
-        }
-    }
-}
