@@ -1,4 +1,5 @@
 import ArgumentParser
+import PermIDClient
 import PermIDKit
 
 /// `permid blind`: the per-epoch blinded PermID of a long-term PermID (FRIENDS-v1 part A).
@@ -15,11 +16,12 @@ struct BlindCommand: ParsableCommand {
             Examples:
               permid blind                         # the default key's PermID, this epoch
               permid blind MCowBQYDK2VwAyEA... --epoch 20417
+              permid blind alice                   # a friend's (permid friends add)
               permid blind --key work.pem --json
             """
     )
 
-    @Argument(help: ArgumentHelp("A long-term PermID. Default: the PermID of --key.", valueName: "permid"))
+    @Argument(help: ArgumentHelp("A long-term PermID, or a friend's name. Default: the PermID of --key.", valueName: "permid|friend"))
     var permid: String?
 
     @OptionGroup var key: KeyOptions
@@ -31,17 +33,13 @@ struct BlindCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard permid == nil || key.key == nil else { throw ValidationError("give a PermID or --key, not both") }
+        guard permid == nil || key.key == nil else { throw ValidationError("give a PermID (or friend) or --key, not both") }
     }
 
     func run() throws {
         let longTerm: PermID
         if let permid {
-            do {
-                longTerm = try PublicKey(text: permid).permID
-            } catch {
-                throw ValidationError("\(permid.prefix(40)) is not a valid PermID: \(error.detail)".printable)
-            }
+            longTerm = try FriendsList(beside: Keyring.standard()).permID(for: permid)
         } else {
             longTerm = try key.load().key.permID
         }

@@ -43,6 +43,15 @@ import Testing
         }
     }
 
+    @Test func blindsAFriendByName() throws {
+        let scratch = try Scratch()
+        let vector = Self.vectors.vectors.first { $0.key.hasPrefix("blind-libnacl") }!
+        let permID = Self.vectors.keys.first { $0.name == vector.key }!.permid
+        #expect(try scratch.permid(["friends", "add", "alice", permID]).status == 0)
+        let result = try scratch.permid(["blind", "alice", "--epoch", "\(vector.epoch)"])
+        #expect(result.status == 0 && result.stdout == vector.blinded_permid + "\n", "\(result.stderr)")
+    }
+
     @Test func defaultsToTheDefaultKeyAndTheCurrentEpoch() throws {
         let scratch = try Scratch()
         #expect(try scratch.permid(["keygen", "--type", "libnacl"]).status == 0)
@@ -69,7 +78,7 @@ import Testing
         let byPermID = try scratch.permid(["blind", permID, "--epoch", "3"])
         #expect(byPermID.status == 1 && byPermID.stderr.contains("cannot be blinded") && byPermID.stdout.isEmpty)
         let invalid = try scratch.permid(["blind", "not-a-permid"])
-        #expect(invalid.status == 1 && invalid.stderr.contains("not a valid PermID"), "\(invalid.stderr)")
+        #expect(invalid.status == 1 && invalid.stderr.contains("nor a valid PermID"), "\(invalid.stderr)")
         let both = try scratch.permid(["blind", permID, "--key", file])
         #expect(both.status == 1 && both.stderr.contains("not both"), "\(both.stderr)")
         let badEpoch = try scratch.permid(["blind", permID, "--epoch", "-1"])
