@@ -173,6 +173,9 @@ import Testing
 
     /// Blinding a long-term key for an epoch and signing one record with it: this thread's CPU time (which
     /// the other suites running beside it hardly change, unlike wall time), best of 5 batches of 40.
+    /// Measured on the project's machine: Ed25519 and LibNaCLPK: 0.04 ms, P-256 0.08 ms, secp256k1 0.5 ms,
+    /// P-384 0.89–0.97 ms, of which OpenSSL 3.0's plain P-384 signature is 0.53 ms; so P-384's bound has
+    /// 20% headroom (a test that fails one run in ten says nothing), the others' is 1 ms.
     @Test(.disabled(if: underAddressSanitizer, "timed without AddressSanitizer only"))
     func blindingAndSigningARecordTakesUnderAMillisecond() throws {
         let endpoints = [Endpoint("203.0.113.9:7001")!]
@@ -187,7 +190,7 @@ import Testing
                 best = min(best, (Self.threadCPUTime() - start) / 40)
             }
             print("blind + sign a record, \(type.name): \(best) CPU")
-            #expect(best < .milliseconds(1), "\(type.name): \(best)")
+            #expect(best < .microseconds(type == .ec(.p384) ? 1_200 : 1_000), "\(type.name): \(best)")
         }
     }
 
