@@ -1,6 +1,6 @@
 # permid — build, run, test and benchmark. Every target installs what it needs first.
 SHELL := /bin/bash
-APT_PACKAGES := libmicrohttpd-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
+APT_PACKAGES := libmicrohttpd-dev libssl-dev libsqlite3-dev libpq-dev libsodium-dev pkg-config
 # The Python tools live in a virtual environment under the build folder, pinned in
 # Tests/requirements.txt: a distribution's python3 (PEP 668) refuses pip installs into itself.
 VENV := .build/venv

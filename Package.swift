@@ -26,6 +26,11 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
@@ -43,7 +48,7 @@ let package = Package(
         .target(name: "CShims", dependencies: ["CMicroHTTPD", "CSQLite"]),
 
         // MARK: permid
-        .target(name: "PermIDKit", dependencies: ["CCrypto"]),
+        .target(name: "PermIDKit", dependencies: ["CCrypto", "CSodium"]),
         .executableTarget(name: "embed-files"),
         .plugin(
             name: "EmbedFiles",

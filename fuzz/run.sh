@@ -38,18 +38,21 @@ toolbin=$(dirname "$(readlink -f "$swiftc")")
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-run.XXXXXX")
 # Build from a snapshot of the sources, so edits made while this runs cannot break or skew a build
 # (stack traces in the logs name the snapshot's files, $work/src/...).
-mkdir -p "$work/src/PermIDKit" "$work/src/CCrypto"
+mkdir -p "$work/src/PermIDKit" "$work/src/CCrypto" "$work/src/CSodium"
 cp "$root"/Sources/PermIDKit/*.swift "$work/src/PermIDKit/"
 cp "$root"/Sources/CCrypto/* "$work/src/CCrypto/"
+cp "$root"/Sources/CSodium/* "$work/src/CSodium/"
 library=("$work"/src/PermIDKit/*.swift)
 
 flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -module-name PermIDKit
-       -I "$work/src/CCrypto")
-if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcrypto 2>/dev/null; then
-    for flag in $(pkg-config --cflags-only-I libcrypto); do flags+=(-Xcc "$flag"); done
-    for flag in $(pkg-config --libs-only-L libcrypto); do flags+=("$flag"); done
-fi
-flags+=(-lcrypto)
+       -I "$work/src/CCrypto" -I "$work/src/CSodium")
+for library_name in libcrypto libsodium; do
+    if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $library_name 2>/dev/null; then
+        for flag in $(pkg-config --cflags-only-I $library_name); do flags+=(-Xcc "$flag"); done
+        for flag in $(pkg-config --libs-only-L $library_name); do flags+=("$flag"); done
+    fi
+done
+flags+=(-lcrypto -lsodium)
 # The toolchain's lld links quietly; gold (the default on Linux) warns once per ASan symbol.
 [ -x "$toolbin/ld.lld" ] && flags+=(-use-ld=lld)
 
@@ -83,7 +86,7 @@ for target in "${targets[@]}"; do
     fi
 
     # --- build (cached by the hash of compiler, flags and every input file) ---------------------
-    key=$( { echo "$toolchain_id"; printf '%s\n' "${flags[@]/#$work/}"; cat "${library[@]}" "$work"/src/CCrypto/* "$harness"; } \
+    key=$( { echo "$toolchain_id"; printf '%s\n' "${flags[@]/#$work/}"; cat "${library[@]}" "$work"/src/CCrypto/* "$work"/src/CSodium/* "$harness"; } \
            | sha256sum | cut -c1-16)
     binary=$build_dir/$target-$key
     if [ -x "$binary" ]; then

@@ -185,11 +185,24 @@ public final class PrivateKey: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    private func rawPrivateKey() -> [UInt8]? {
+    /// The 32-byte seed of an Ed25519 key (for a `LibNaCLSK:` key, its Ed25519 half); `nil` for EC keys.
+    func rawPrivateKey() -> [UInt8]? {
         var length = 32
         var output = [UInt8](repeating: 0, count: 32)
         guard EVP_PKEY_get_raw_private_key(key, &output, &length) == 1, length == 32 else { return nil }
         return output
+    }
+
+    /// The private scalar d of an EC key, big-endian in `width` bytes; `nil` for Ed25519 keys.
+    func ecPrivateScalar(width: Int) -> [UInt8]? {
+        var value: OpaquePointer?
+        guard EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &value) == 1, let value else {
+            OpenSSL.drainErrors()
+            return nil
+        }
+        defer { BN_clear_free(value) }
+        var output = [UInt8](repeating: 0, count: width)
+        return BN_bn2binpad(value, &output, Int32(width)) == width ? output : nil
     }
 
     private static func permID(of key: OpaquePointer, libnaclCryptSecret: [UInt8]?) throws(KeyError) -> PermID {

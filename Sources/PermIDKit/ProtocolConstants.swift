@@ -17,4 +17,8 @@ public enum ProtocolConstants {
     public static let defaultListingLimit = 100
     /// The `wait` values a resolve accepts, in seconds (long-poll; see docs/protocol.md).
     public static let watchSeconds = 1...300
+    /// The length of a blinding epoch in seconds: `epoch` = ⌊unix_time / period⌋ (FRIENDS-v1 part A).
+    public static let blindingPeriod: UInt64 = 86_400
+    /// How long past the end of its epoch a record under a blinded PermID may stay valid, in seconds (FRIENDS-v1 part A).
+    public static let blindedRecordGrace: UInt64 = 3_600
 }

@@ -9,6 +9,7 @@ Produces, independently of the Swift implementation:
   records.json         signed announcement records, valid and invalid, with their signed message
   bad_keys.json        PermID texts that must be rejected (or are non-canonical)
   worked_example.json  the Ed25519 example built from the seed 00 01 .. 1f
+  blinding.json        blinded PermIDs and records of FRIENDS-v1 part A (made by blinding.py)
 
 Usage:
   python3 generate.py --out [DIR]    write the files (default DIR: this script's directory)
@@ -801,6 +802,7 @@ def write_all(out: Path) -> None:
         "records.json": records,
         "bad_keys.json": make_bad_keys(),
         "worked_example.json": make_worked_example(),
+        "blinding.json": blinding.make_blinding(),
     }
     for name, content in files.items():
         (out / name).write_text(render(content))
@@ -956,6 +958,7 @@ def check_all(directory: Path) -> bool:
         guarded(c, "records.json", check_records, directory, keys)
     guarded(c, "bad_keys.json", check_bad_keys, directory)
     guarded(c, "worked_example.json", check_worked_example, directory)
+    guarded(c, "blinding.json", blinding.check, directory)
     print(f"{c.passed} passed, {c.failed} failed")
     return c.failed == 0
 
@@ -973,4 +976,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    import blinding  # FRIENDS-v1 part A; imports this module's helpers, so only once they exist
+
     sys.exit(main())
