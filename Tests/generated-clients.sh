@@ -20,10 +20,12 @@ server=
 trap '[ -z "$server" ] || kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # Fails if LOG (a generator's or compiler's output) has a warning. Dependencies' own are not ours,
-# and a compiler warning's source excerpt (lines starting "  |") repeats its first line.
+# a compiler warning's source excerpt (lines starting "  |") repeats its first line, and build progress
+# lines ("[105/196] Compiling OpenAPIRuntime WarningSuppressingAnnotations.swift") name files.
 no_warnings() {
   local name=$1 log=$2
-  if grep -i 'warning' "$log" | grep -v '/\.build/checkouts/' | grep -Ev '^ *[0-9]* *\|' >"$work/warnings"; then
+  if grep -i 'warning' "$log" | grep -v '/\.build/checkouts/' | grep -Ev '^ *[0-9]* *\|' \
+       | grep -Ev '^\[[0-9]+/[0-9]+\] ' >"$work/warnings"; then
     echo "generated-clients: $name printed warnings:" >&2
     cat "$work/warnings" >&2
     exit 1
