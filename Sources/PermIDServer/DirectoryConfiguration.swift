@@ -1,7 +1,7 @@
 import Foundation
 import PermIDKit
 
-/// Rate limits applied by the directory (PROTOCOL-v1 §4.5).
+/// Rate limits applied by the directory (PROTOCOL-v1 §4 rule 5: each configurable and switchable off).
 public struct RateLimits: Hashable, Sendable {
     /// Requests per second allowed per source address, sustained.
     public var sourceRate: Double
@@ -11,6 +11,10 @@ public struct RateLimits: Hashable, Sendable {
     public var permIDRate: Double
     /// Authentic announcements a PermID may make at once.
     public var permIDBurst: Double
+    /// Whether the per-source limit applies.
+    public var limitsSources = true
+    /// Whether the per-PermID limit applies.
+    public var limitsPermIDs = true
 
     /// The defaults: 200 requests/s per source (burst 1,000); 2 announcements/s per PermID (burst 128).
     public static let defaults = RateLimits(sourceRate: 200, sourceBurst: 1_000, permIDRate: 2, permIDBurst: 128)

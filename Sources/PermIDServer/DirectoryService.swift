@@ -31,8 +31,8 @@ public final class DirectoryService: HTTPHandler {
         self.store = store
         self.configuration = configuration
         self.resolver = SourceAddressResolver(trustedProxies: configuration.trustedProxies, header: configuration.proxyHeader)
-        self.sourceLimiter = configuration.rateLimits.map { TokenBucketLimiter(rate: $0.sourceRate, burst: $0.sourceBurst) }
-        self.permIDLimiter = configuration.rateLimits.map { TokenBucketLimiter(rate: $0.permIDRate, burst: $0.permIDBurst) }
+        self.sourceLimiter = configuration.rateLimits.flatMap { $0.limitsSources ? TokenBucketLimiter(rate: $0.sourceRate, burst: $0.sourceBurst) : nil }
+        self.permIDLimiter = configuration.rateLimits.flatMap { $0.limitsPermIDs ? TokenBucketLimiter(rate: $0.permIDRate, burst: $0.permIDBurst) : nil }
         self.logger = logger
         self.metrics = metrics
         self.watches = WatchRegistry(maxTotal: configuration.maxWatchers, maxPerSource: configuration.maxWatchersPerSource)

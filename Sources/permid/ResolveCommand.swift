@@ -30,7 +30,7 @@ struct ResolveCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The PermIDs (base64url), or friends' names.", valueName: "permid|friend"))
     var permids: [String]
 
-    @Flag(help: "Print JSON: one object per PermID with its status, endpoints, seq and expiry (and the friend's name).")
+    @Flag(help: "Print JSON: one object per PermID with its status, endpoints, seq and expires_at (Unix seconds, as in the API), and the friend's name.")
     var json = false
 
     func validate() throws {
@@ -81,7 +81,7 @@ struct ResolveCommand: ParsableCommand {
             for endpoint in record.endpoints { writer.string(nil, endpoint.description) }
             writer.endArray()
             writer.number("seq", record.seq)
-            writer.string("expires_at", isoTime(record.expiresAt))
+            writer.number("expires_at", record.expiresAt)
         case .notFound:
             writer.string("status", "not-found")
         case .forged(let why):

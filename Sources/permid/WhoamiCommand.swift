@@ -13,7 +13,7 @@ struct WhoamiCommand: ParsableCommand {
 
     @OptionGroup var server: ServerOptions
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON: the directory's whoami answer as the API gives it (server_time in Unix seconds), plus clock_offset_seconds.")
     var json = false
 
     func run() throws {
@@ -24,7 +24,7 @@ struct WhoamiCommand: ParsableCommand {
             writer.beginObject()
             writer.string("ip", seen.ip.description)
             if let port = seen.port { writer.number("port", Int(port)) } else { writer.null("port") }
-            writer.string("server_time", isoTime(seen.serverTime))
+            writer.number("server_time", seen.serverTime)
             if let offset { writer.number("clock_offset_seconds", Int(offset)) } else { writer.null("clock_offset_seconds") }
             writer.endObject()
             printJSON(writer)

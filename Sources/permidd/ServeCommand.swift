@@ -45,8 +45,14 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "IPv6 sources share one per-source rate limit per prefix of this many bits, 48 to 128. (env: PERMIDD_IPV6_PREFIX)")
     var ipv6Prefix = 64
 
-    @Option(help: "Rate limiting: on or off (off is for benchmarks). (env: PERMIDD_RATE_LIMIT)")
+    @Option(help: "Rate limiting as a whole: on or off (off is for benchmarks; it switches off both limits below). (env: PERMIDD_RATE_LIMIT)")
     var rateLimit: Switch = .on
+
+    @Option(help: "The per-source-address limit on every /v1 request: on or off. (env: PERMIDD_SOURCE_RATE_LIMIT)")
+    var sourceRateLimit: Switch = .on
+
+    @Option(help: "The per-PermID limit on accepted announcements: on or off. (env: PERMIDD_PERMID_RATE_LIMIT)")
+    var permidRateLimit: Switch = .on
 
     @Option(help: "Requests per second per source address, sustained. (env: PERMIDD_SOURCE_RATE)")
     var sourceRate: Double = RateLimits.defaults.sourceRate
@@ -140,8 +146,10 @@ struct ServeCommand: ParsableCommand {
         configuration.maxWait = maxWait
         configuration.maxWatchers = maxWatchers
         configuration.maxWatchersPerSource = maxWatchersPerSource
-        configuration.rateLimits = rateLimit == .off ? nil
-            : RateLimits(sourceRate: sourceRate, sourceBurst: sourceBurst, permIDRate: permidRate, permIDBurst: permidBurst)
+        var limits = RateLimits(sourceRate: sourceRate, sourceBurst: sourceBurst, permIDRate: permidRate, permIDBurst: permidBurst)
+        limits.limitsSources = sourceRateLimit == .on
+        limits.limitsPermIDs = permidRateLimit == .on
+        configuration.rateLimits = rateLimit == .off || !(limits.limitsSources || limits.limitsPermIDs) ? nil : limits
         configuration.validator = RecordValidator(clockSkew: clockSkew, maxTTL: maxTTL)
         let options = DaemonOptions(
             threads: threads, connectionLimit: connectionLimit, perIPConnectionLimit: perIPConnectionLimit,

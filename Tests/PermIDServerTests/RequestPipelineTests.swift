@@ -98,4 +98,21 @@ import Testing
         #expect(try whoami("198.51.100.1") == 200)
         #expect(try whoami("198.51.100.2") == 200, "IPv4 sources are limited per address")
     }
+
+    @Test func eachRateLimitSwitchesOffAlone() throws {
+        var onlyPermIDs = RateLimits(sourceRate: 0.001, sourceBurst: 1, permIDRate: 0.001, permIDBurst: 1)
+        onlyPermIDs.limitsSources = false
+        let server = try TestServer(rateLimits: onlyPermIDs)
+        for _ in 0..<5 { #expect(try server.get("/v1/whoami").status == 200, "no per-source limit") }
+        let key = try PrivateKey.generate(.ed25519)
+        #expect(try server.announce(server.record(key, seq: 1)).status == 201)
+        #expect(try server.announce(server.record(key, seq: 2)).status == 429, "the per-PermID limit still applies")
+
+        var onlySources = onlyPermIDs
+        onlySources.limitsSources = true
+        onlySources.limitsPermIDs = false
+        let other = try TestServer(rateLimits: onlySources)
+        #expect(try other.announce(other.record(key, seq: 1)).status == 201)
+        #expect(try other.announce(other.record(key, seq: 2)).status == 429, "the one source token is spent")
+    }
 }
