@@ -44,12 +44,15 @@ run: build
 	.build/release/permidd serve --listen $(LISTEN) --database $(DATABASE)
 
 ## test: every Swift test (the store and node tests also on a throwaway PostgreSQL, Tests/postgres.sh,
-## stopped when they end), the example programs, the vector cross-check, the docs' command reference,
-## the API contract check, the generated clients and the server's hardening tests.
+## stopped when they end, which also serves the API contract check once), the example programs, the
+## vector cross-check, the docs' command reference, the API contract check, the generated clients and
+## the server's hardening tests.
 test: deps pyenv
 	swift build --build-tests
 	url=$$(bash Tests/postgres.sh start) && trap 'bash Tests/postgres.sh stop' EXIT && \
-	  PERMID_TEST_POSTGRES=$$url swift test
+	  PERMID_TEST_POSTGRES=$$url swift test && \
+	  psql "$$url" -q -c 'DROP DATABASE IF EXISTS permid_api_check' -c 'CREATE DATABASE permid_api_check' && \
+	  PYTHON=$(PY) bash Tests/api-check.sh .build/debug/permidd 30 "$${url%/*}/permid_api_check"
 	$(MAKE) examples
 	$(PY) Tests/Vectors/generate.py --check
 	$(PY) Tests/docs/help_sections.py .build/debug --check
@@ -104,9 +107,11 @@ hardening-ci: deps pyenv
 	$(PY) Tests/hardening/crash_rounds.py .build/debug 5
 	$(PY) Tests/hardening/slow_clients.py .build/debug 1000 4
 
-## hardening-server: the server's hardening against the real permidd (about 2 minutes): 10,000
+## hardening-server: the server's hardening against the real permidd (about 2.5 minutes): 10,000
 ## invented methods, shutdown with 50 announcements stalled on a lock, 4,096 slow uploads,
-## forwarding headers behind a real nginx (nginx-light installed when missing), and 10,000 watchers.
+## forwarding headers behind a real nginx (nginx-light installed when missing), 10,000 watchers, and
+## nodes on a PostgreSQL server of their own (Tests/postgres.sh on a free port): the server stopped
+## under load, kill -9 of one of two nodes, two nodes behind nginx.
 hardening-server: deps pyenv
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nginx-light; }
 	swift build --product permidd
@@ -117,6 +122,7 @@ hardening-server: deps pyenv
 	$(PY) Tests/hardening/slow_uploads.py .build/debug 4096 10
 	$(PY) Tests/hardening/nginx_proxy_header.py .build/debug
 	$(PY) Tests/hardening/watchers.py .build/debug 10000 500
+	$(PY) Tests/hardening/postgres_nodes.py .build/debug
 
 ## sanitize: the core, store and server suites under AddressSanitizer, leaks checked (library-internal
 ## leaks suppressed in Tests/sanitizers/lsan.supp). The CLI suites run child processes against time

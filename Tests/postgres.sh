@@ -9,10 +9,13 @@
 #
 # The server binaries come from PATH, /usr/lib/postgresql/*/bin, or Debian's `postgresql` package,
 # installed when none is found. As root (CI), the server runs as `nobody`: PostgreSQL refuses root.
-# Durability is off (fsync, synchronous_commit): the data is thrown away, and tests run faster.
+# Durability is off (fsync, synchronous_commit): the data is thrown away, and tests run faster;
+# PERMID_PG_DURABLE=1 keeps PostgreSQL's defaults (the benchmark measures durable commits).
 set -euo pipefail
 DIR=${PERMID_PG_DIR:-/tmp/permid-test-postgres}
 PORT=${PERMID_PG_PORT:-55432}
+FAST="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PERMID_PG_DURABLE:-}" = 1 ] && FAST=""
 URL="postgresql://permid@127.0.0.1:$PORT/postgres"
 
 find_bin() {
@@ -46,7 +49,7 @@ case "${1:-}" in
         || { cat "$DIR/initdb.log" >&2; exit 1; }
     fi
     as_server "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
-      -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+      -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 $FAST -c max_connections=400" \
       start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
     echo "$URL"
     ;;

@@ -473,7 +473,146 @@ def extra_measurements(size, database, sample, work):
 def extra_run_measurements(options, work):
     """Further measurements made once per run (their own data): return {name: {label: value}}, printed
     like the per-size ones. Called last, `work` is a temp dir."""
-    return {**tombstone_measurements(options, work), **watch_measurements(options, work)}
+    return {**tombstone_measurements(options, work), **watch_measurements(options, work), **postgres_measurements(options, work)}
+
+
+def postgres_measurements(options, work):
+    """PostgreSQL (issue 14), when Tests/postgres.sh can start a server (its own directory and port,
+    durable: PostgreSQL's defaults, fsync and synchronous_commit on): durable Ed25519 announcements
+    (fresh bodies) and then resolves of the PermIDs they stored, through 1 node and through 2 nodes on
+    one database (one wrk per node, each with half the connections, run together, figures summed), as
+    ratios to `pgbench -S` (select-only) and to pgbench running permidd's upsert as a custom script on
+    the same server, each for --seconds. Nothing is pinned: PostgreSQL shares the cores; the CPU
+    each side used (cores busy) says what limits a figure."""
+    script = os.path.join(ROOT, "Tests", "postgres.sh")
+    env = dict(os.environ, PERMID_PG_DIR=os.path.join(tempfile.gettempdir(), f"permid-bench-pg-{os.getpid()}"),
+               PERMID_PG_PORT=str(free_port()), PERMID_PG_DURABLE="1")
+    try:
+        server = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=600, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as error:
+        log(f"PostgreSQL: no server could be started ({error}); skipped")
+        return {}
+    try:
+        return {"PostgreSQL (durable; 1 and 2 permidd nodes on one database, against pgbench on the same server)":
+                postgres_figures(options, work, server)}
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=120)
+
+
+def pgbench(server, arguments, seconds):
+    """One pgbench run (8 clients, 2 threads, prepared statements): transactions/s, and the cores busy
+    of pgbench itself and of everything else (the PostgreSQL server)."""
+    command = ["pgbench", "--no-vacuum", "-M", "prepared", "-c", "8", "-j", "2", "-T", str(seconds), *arguments, server]
+    machine_before, wall = machine_cpu(), time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(seconds + 120, process.kill)
+    watchdog.start()
+    text = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    watchdog.cancel()
+    wall = time.monotonic() - wall
+    found = re.search(r"tps = ([0-9.]+)", text)
+    if os.waitstatus_to_exitcode(status) != 0 or not found:
+        raise RuntimeError(f"pgbench {' '.join(arguments)} failed: {text[-2000:]}")
+    own = usage.ru_utime + usage.ru_stime
+    return {"tps": float(found.group(1)), "pgbench_cores_busy": own / wall,
+            "postgres_cores_busy": max(0.0, machine_cpu()[0] - machine_before[0] - own) / wall}
+
+
+def postgres_figures(options, work, server):
+    def database(name):
+        subprocess.run(["psql", server, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
+        return server.rsplit("/", 1)[0] + "/" + name
+
+    seconds = options.seconds
+    log("PostgreSQL: pgbench -S and pgbench running permidd's upsert")
+    select_db = database("pgbench_select")
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", select_db], check=True, capture_output=True, timeout=600)
+    select = pgbench(select_db, ["-S"], seconds)
+    upsert_db = database("pgbench_upsert")
+    subprocess.run([os.path.join(RELEASE, "permidd"), "migrate", "--database", upsert_db], check=True, capture_output=True, timeout=120)
+    upsert_script = os.path.join(work, "upsert.sql")
+    with open(upsert_script, "w") as f:
+        f.write("\\set id random(1, 1000000000000)\n"
+                "INSERT INTO records AS r (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature) "
+                "VALUES (sha256(int8send(:id)), 1, 1, 1700000000, 4000000000, '\\x047f0000011ae1'::bytea, sha512(int8send(:id))) "
+                "ON CONFLICT (permid) DO UPDATE SET sig_alg = excluded.sig_alg, seq = excluded.seq, issued_at = excluded.issued_at, "
+                "expires_at = excluded.expires_at, endpoints = excluded.endpoints, signature = excluded.signature "
+                "WHERE r.seq < excluded.seq RETURNING (r.xmax = 0);\n")
+    upsert = pgbench(upsert_db, ["-f", upsert_script], seconds)
+    cores = len(os.sched_getaffinity(0))
+
+    def limit(busy):
+        """What limits a run: the CPU when every core was busy, else waiting (commit flushes, round trips)."""
+        return (f"limit: CPU, {busy:.2f} of {cores} cores busy" if busy >= 0.9 * cores
+                else f"limit: not CPU ({busy:.2f} of {cores} cores busy): waiting on commit flushes and round trips")
+
+    figures = {"pgbench -S (select-only, 8 clients) tps":
+               f"{select['tps']:,.0f} (pgbench {select['pgbench_cores_busy']:.2f} cores, PostgreSQL and the rest "
+               f"{select['postgres_cores_busy']:.2f}; {limit(select['pgbench_cores_busy'] + select['postgres_cores_busy'])})",
+               "pgbench permidd's upsert, one per transaction (8 clients) tps":
+               f"{upsert['tps']:,.0f} (pgbench {upsert['pgbench_cores_busy']:.2f} cores, PostgreSQL and the rest "
+               f"{upsert['postgres_cores_busy']:.2f}; {limit(upsert['pgbench_cores_busy'] + upsert['postgres_cores_busy'])})"}
+    load = Load(options, Cores(False))
+    for count in (1, 2):
+        url = database(f"nodes_{count}")
+        nodes = [permidd(url, None, work, ["--endpoint-policy", "any"]) for _ in range(count)]
+        try:
+            bodies = sign("ed25519", int(2 * options.announce_rate * seconds) + 1000, os.path.join(work, f"pg-announce-{count}.txt"))
+            lines = open(bodies).read().splitlines()
+            shares = []
+            for index in range(count):
+                share = os.path.join(work, f"pg-announce-{count}-{index}.txt")
+                open(share, "w").write("\n".join(lines[index::count]) + "\n")
+                shares.append(share)
+            announce = together(load, nodes, "announce.lua", seconds, [{"PERMID_BENCH_ANNOUNCEMENTS": share} for share in shares])
+            for figure in announce:
+                require_all_ok(f"PostgreSQL announce, {count} node(s)", figure)
+            sample = os.path.join(work, f"pg-sample-{count}.txt")
+            sent = sum(figure["puts"] for figure in announce)
+            stored_permids = subprocess.run(
+                ["psql", url, "-At", "-c", "SELECT translate(rtrim(encode(permid, 'base64'), '='), '+/', '-_') FROM records "
+                                           "WHERE signature IS NOT NULL"], check=True, capture_output=True, text=True, timeout=120).stdout
+            accepted = len(stored_permids.split())
+            require(sent - CONNECTIONS <= accepted <= sent, f"PostgreSQL announce, {count} node(s): {sent} PUTs sent but {accepted} records stored")
+            open(sample, "w").write(stored_permids)
+            resolve = together(load, nodes, "resolve.lua", seconds, [{"PERMID_BENCH_PERMIDS": sample}] * count)
+            for figure in resolve:
+                require_all_ok(f"PostgreSQL resolve, {count} node(s)", figure, min_bytes=100)
+        finally:
+            for node in nodes:
+                node.stop()
+        for name, runs, base, base_name in (("durable ed25519 announce", announce, upsert, "upsert"), ("resolve", resolve, select, "-S")):
+            rps = sum(run["rps"] for run in runs)
+            figures[f"{name}, {count} node(s), requests/s"] = (
+                f"{rps:,.0f} = {rps / base['tps']:.2f} × pgbench {base_name} (permidd {sum(r['server_cores_busy'] for r in runs):.2f} cores, "
+                f"PostgreSQL and the rest {runs[0]['postgres_cores_busy']:.2f}, wrk {sum(r['wrk_cores_busy'] for r in runs):.2f}; "
+                f"p99 {max(r['p99_us'] for r in runs) / 1000:.1f} ms; "
+                f"{limit(runs[0]['postgres_cores_busy'] + sum(r['server_cores_busy'] + r['wrk_cores_busy'] for r in runs))})")
+        figures[f"durable ed25519 announce, {count} node(s), records stored"] = f"{accepted:,} of {sent:,} PUTs sent"
+    return figures
+
+
+def together(load, servers, script, seconds, environments):
+    """One wrk per server, each with its share of the connections, run at the same time."""
+    results = [None] * len(servers)
+
+    def run(index):
+        results[index] = load.wrk(servers[index], script, seconds, environments[index], pinned=False,
+                                  connections=CONNECTIONS // len(servers))
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(servers))]
+    machine_before, wall = machine_cpu()[0], time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    require(all(results), f"wrk {script}: a run failed")
+    busy = (machine_cpu()[0] - machine_before) / (time.monotonic() - wall)
+    rest = max(0.0, busy - sum(r["server_cores_busy"] + r["wrk_cores_busy"] for r in results))
+    for result in results:
+        result["postgres_cores_busy"] = rest
+    return results
 
 
 def watch_measurements(options, work):
