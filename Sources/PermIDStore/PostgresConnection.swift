@@ -56,6 +56,9 @@ final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(message: message.trimmingCharacters(in: .whitespacesAndNewlines), connectionLost: true)
         }
         handle = opened
+        // libpq would print the server's notices (and a FATAL sent as the server shuts down) on stderr,
+        // past permidd's logger; what matters of them reaches permidd as a failed call.
+        PQsetNoticeProcessor(opened, discardNotice, nil)
         canceller = PQgetCancel(opened)
         self.location = location
         // libpq prints the server's notices (such as "already exists, skipping") on stderr.
@@ -201,3 +204,6 @@ final class PostgresResult {
     /// The text at `row`, `column`; `nil` for NULL.
     func text(_ row: Int, _ column: Int) -> String? { bytes(row, column).map { String(decoding: $0, as: UTF8.self) } }
 }
+
+/// libpq's notice processor: discards. A C callback, so a free function.
+private let discardNotice: PQnoticeProcessor = { _, _ in }
