@@ -76,6 +76,11 @@ public protocol RecordStore: Sendable {
     /// Runs a real query, throwing if the backend cannot answer.
     func checkHealth() throws(DirectoryError)
 
+    /// Makes a real write through the writer (a row rewritten with its own value, committed), for
+    /// readiness: the one-shot holds the failure when writes fail (full disk, read-only, locked,
+    /// database down, shutting down).
+    func probeWrite() -> OneShot<Result<Bool, DirectoryError>>
+
     /// Calls `body`, on a thread of the store's, with the PermID (binary form) of records that other
     /// writers of the same database (other nodes) store, as the store hears of them; it may also name
     /// records this process stored. A store nobody else writes need never call it.

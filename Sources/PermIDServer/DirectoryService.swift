@@ -17,6 +17,7 @@ public final class DirectoryService: HTTPHandler {
     private let announcements = Mutex(AnnouncementCounts())
     private let validPermIDs = ValidatedPermIDs()
     private let bodies = RecordBodyCache()
+    private let lastReadiness = Mutex<(ContinuousClock.Instant, HTTPResponse)?>(nil)
     private let watches: WatchRegistry
     private let started = ContinuousClock.now
 
@@ -107,6 +108,7 @@ public final class DirectoryService: HTTPHandler {
         case (.whoami, _): return .respond(whoami(context.source))
         case (.stats, _): return .respond(try stats())
         case (.health, _): return .respond(try health())
+        case (.ready, _): return try readiness()
         case (.metrics, _): return .respond(try metricsText())
         case (.openAPI, _): return .respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/yaml")], body: OpenAPISpec.response))
         default: throw .notFound("no resource at \(request.path)")
@@ -376,6 +378,23 @@ public final class DirectoryService: HTTPHandler {
     private func health() throws(DirectoryError) -> HTTPResponse {
         try store.checkHealth()
         return .json(200, Array(#"{"status":"ok"}"#.utf8), headers: [("Cache-Control", "no-store")])
+    }
+
+    /// Readiness: the database answers a read and takes a write (``RecordStore/probeWrite()``), so an
+    /// operator is told when announcements would fail (full disk, read-only, database down) while
+    /// `/healthz` (liveness) still answers. A probe's answer is reused for a second.
+    private func readiness() throws(DirectoryError) -> HandlerResult {
+        try store.checkHealth()
+        let now = ContinuousClock.now
+        if let (probed, response) = lastReadiness.withLock({ $0 }), now - probed < .seconds(1) { return .respond(response) }
+        return .later(store.probeWrite().map { [self] result in
+            let response = switch result {
+            case .success: HTTPResponse.json(200, Array(#"{"status":"ready"}"#.utf8), headers: [("Cache-Control", "no-store")])
+            case .failure(let error): HTTPResponse.problem(error)
+            }
+            lastReadiness.withLock { $0 = (now, response) }
+            return response
+        })
     }
 
     private func metricsText() throws(DirectoryError) -> HTTPResponse {

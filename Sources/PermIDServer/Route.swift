@@ -6,6 +6,7 @@ public enum Route: Hashable, Sendable {
     case whoami
     case stats
     case health
+    case ready
     case metrics
     case openAPI
     case unknown
@@ -23,6 +24,7 @@ public enum Route: Hashable, Sendable {
             switch segments.count {
             case 2:
                 if equals(segments[1], "healthz") { return .health }
+                if equals(segments[1], "readyz") { return .ready }
                 if equals(segments[1], "metrics") { return .metrics }
                 if equals(segments[1], "openapi.yaml") { return .openAPI }
                 return .unknown
@@ -49,6 +51,7 @@ public enum Route: Hashable, Sendable {
         case .whoami: "/v1/whoami"
         case .stats: "/v1/stats"
         case .health: "/healthz"
+        case .ready: "/readyz"
         case .metrics: "/metrics"
         case .openAPI: "/openapi.yaml"
         case .unknown: "unknown"

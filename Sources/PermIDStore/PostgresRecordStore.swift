@@ -67,6 +67,13 @@ public final class PostgresRecordStore: DatabaseRecordStore {
 
     public func stopWrites() { writer.abort() }
 
+    public func probeWrite() -> OneShot<Result<Bool, DirectoryError>> {
+        writer.submit { connection throws(PostgresError) in
+            try connection.execute(SQLiteRecordStore.probeSQL)
+            return true
+        }.map { $0.mapError(\.directoryError) }
+    }
+
     public func announce(batch records: [SignedRecord]) throws(DirectoryError) -> [AnnounceOutcome] {
         do {
             return try writer.perform { connection throws(PostgresError) in

@@ -91,6 +91,16 @@ public final class SQLiteRecordStore: RecordStore {
 
     public func stopWrites() { writer.abort() }
 
+    public func probeWrite() -> OneShot<Result<Bool, DirectoryError>> {
+        writer.submit { connection throws(SQLiteError) in
+            try connection.execute(Self.probeSQL)
+            return true
+        }.map { $0.mapError(\.directoryError) }
+    }
+
+    /// Rewrites the newest migration's row with its own value: a committed write that changes nothing.
+    static let probeSQL = "UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT max(version) FROM schema_migrations)"
+
     /// Applies several records in one transaction, each under the sequence rule (used by import and
     /// benchmark preloading). Returns each record's outcome in order.
     public func announce(batch records: [SignedRecord]) throws(DirectoryError) -> [AnnounceOutcome] {

@@ -152,6 +152,20 @@ import Testing
         #expect(announce.status == 503 && announce.problemType == "service-unavailable")
     }
 
+    @Test func readinessReportsWritesFailingWhileLivenessHolds() throws {
+        let server = try TestServer()
+        let ready = try server.get("/readyz")
+        #expect(ready.status == 200 && ready.text == #"{"status":"ready"}"# && ready.header("Cache-Control") == "no-store")
+        #expect(try server.client.send("HEAD", "/readyz").status == 200)
+        // Writes stop (as on a full disk, a read-only file or a database that is down): reads go on.
+        server.store.stopWrites()
+        Thread.sleep(forTimeInterval: 1.1)
+        let notReady = try server.get("/readyz")
+        #expect(notReady.status == 503 && notReady.problemType == "service-unavailable", "\(notReady.text)")
+        #expect(try server.get("/healthz").status == 200, "liveness is only about answering")
+        #expect(try server.client.send("POST", "/readyz", body: []).status == 405)
+    }
+
     @Test func gracefulShutdownFinishesRequestsInFlight() throws {
         let server = try TestServer()
         let keys = try (0..<32).map { _ in try PrivateKey.generate(.ed25519) }
