@@ -15,12 +15,14 @@ static size_t permid_mhd_no_unescape(void *context, struct MHD_Connection *conne
 struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options, void *context,
                                     MHD_AccessHandlerCallback handler,
                                     permid_mhd_request_started started,
-                                    MHD_RequestCompletedCallback completed) {
-    return MHD_start_daemon(options->flags, 0, NULL, NULL, handler, context,
+                                    MHD_RequestCompletedCallback completed,
+                                    MHD_AcceptPolicyCallback accept,
+                                    MHD_NotifyConnectionCallback connection_notified) {
+    return MHD_start_daemon(options->flags, 0, accept, context, handler, context,
+                            MHD_OPTION_NOTIFY_CONNECTION, connection_notified, context,
                             MHD_OPTION_SOCK_ADDR, options->address,
                             MHD_OPTION_THREAD_POOL_SIZE, options->thread_pool_size,
                             MHD_OPTION_CONNECTION_LIMIT, options->connection_limit,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, options->per_ip_connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, options->connection_timeout,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, options->connection_memory_limit,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, options->listen_backlog,
@@ -57,4 +59,17 @@ int permid_mhd_client_address(struct MHD_Connection *connection, uint8_t address
 unsigned int permid_mhd_http_status(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS);
     return info == NULL ? 0 : info->http_status;
+}
+
+int permid_socket_address(const struct sockaddr *peer, uint8_t address[16]) {
+    if (peer == NULL) return 0;
+    if (peer->sa_family == AF_INET) {
+        memcpy(address, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+        return 4;
+    }
+    if (peer->sa_family == AF_INET6) {
+        memcpy(address, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+        return 6;
+    }
+    return 0;
 }

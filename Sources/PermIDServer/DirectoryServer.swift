@@ -34,6 +34,10 @@ public final class DirectoryServer: Sendable {
     ) throws(DaemonStartError) {
         let service = DirectoryService(store: store, configuration: configuration, logger: logger)
         var daemons = [HTTPDaemon]()
+        // Every client behind a trusted proxy shares the proxy's address: its connections are not
+        // counted against the per-address limit.
+        var options = options
+        options.perIPExempt += configuration.trustedProxies
         for (address, port) in listen {
             daemons.append(try HTTPDaemon(address: address, port: port, options: options, handler: service))
         }

@@ -34,6 +34,9 @@ public struct DaemonOptions: Sendable {
     public var connectionLimit: Int
     /// Open connections per client address at most (0 for no limit).
     public var perIPConnectionLimit: Int
+    /// Addresses the per-address limit does not count (trusted proxies: every client behind one
+    /// shares its address).
+    public var perIPExempt: [CIDR] = []
     /// Seconds of inactivity after which a connection is closed.
     public var connectionTimeout: Int
     /// Bytes per connection for the request line, headers and buffers; larger headers are refused
@@ -83,17 +86,19 @@ public final class HTTPDaemon: @unchecked Sendable {
     ///
     /// - Throws: ``DaemonStartError`` if the address cannot be bound.
     public init(address: IPAddress, port: UInt16, options: DaemonOptions, handler: any HTTPHandler) throws(DaemonStartError) {
-        let context = Unmanaged.passRetained(DaemonContext(handler: handler, bodyMemoryLimit: options.bodyMemoryLimit))
+        let context = Unmanaged.passRetained(DaemonContext(handler: handler, options: options))
         var flags = UInt32(MHD_USE_EPOLL_INTERNAL_THREAD.rawValue) | UInt32(MHD_ALLOW_SUSPEND_RESUME.rawValue)
             | UInt32(MHD_USE_TURBO.rawValue)
         if address.family == 6 { flags |= UInt32(MHD_USE_IPv6.rawValue) }
         let started: OpaquePointer? = Self.withSocketAddress(address, port) { socketAddress in
             var mhdOptions = permid_mhd_options(
                 flags: flags, address: socketAddress, thread_pool_size: UInt32(max(1, options.threads)),
-                connection_limit: UInt32(options.connectionLimit), per_ip_connection_limit: UInt32(options.perIPConnectionLimit),
+                connection_limit: UInt32(options.connectionLimit),
                 connection_timeout: UInt32(options.connectionTimeout), connection_memory_limit: options.connectionMemoryLimit,
                 listen_backlog: 1024)
-            return permid_mhd_start(&mhdOptions, context.toOpaque(), accessTrampoline, startedTrampoline, completedTrampoline)
+            return permid_mhd_start(
+                &mhdOptions, context.toOpaque(), accessTrampoline, startedTrampoline, completedTrampoline, acceptTrampoline,
+                connectionTrampoline)
         }
         guard let started else {
             context.release()
@@ -162,9 +167,25 @@ final class DaemonContext: Sendable {
     /// Body bytes still free to reserve, over all connections.
     let bodyBudget: Atomic<Int>
 
-    init(handler: any HTTPHandler, bodyMemoryLimit: Int) {
+    /// Open connections per client address (exempt addresses are not counted).
+    let connectionsPerAddress = Mutex<[[UInt8]: Int]>([:])
+    let perAddressLimit: Int
+    let exempt: [CIDR]
+
+    init(handler: any HTTPHandler, options: DaemonOptions) {
         self.handler = handler
-        self.bodyBudget = Atomic(bodyMemoryLimit)
+        self.bodyBudget = Atomic(options.bodyMemoryLimit)
+        self.perAddressLimit = options.perIPConnectionLimit
+        self.exempt = options.perIPExempt
+    }
+
+    /// The address a per-address limit counts, or `nil` when it is not counted.
+    func countedAddress(_ bytes: [UInt8], family: Int32) -> [UInt8]? {
+        guard perAddressLimit > 0, family == 4 || family == 6,
+              let address = IPAddress(bytes: Array(bytes.prefix(family == 4 ? 4 : 16)))?.unmapped,
+              !exempt.contains(where: { $0.contains(address) })
+        else { return nil }
+        return address.bytes
     }
 
     /// Takes `bytes` from the body budget; `false` if they are not free.
@@ -206,6 +227,35 @@ private struct SuspendedConnection: @unchecked Sendable {
 // MARK: - Trampolines
 // C callbacks are free functions in this file, never closures in main.swift (which would be
 // @MainActor-isolated and trap when libmicrohttpd calls them from its own threads).
+
+/// Refuses a new connection from an address that already holds `perIPConnectionLimit` (libmicrohttpd's
+/// own per-address limit is not used: it cannot exempt trusted proxies).
+private let acceptTrampoline: MHD_AcceptPolicyCallback = { context, address, _ in
+    guard let context else { return .YES }
+    let daemon = Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue()
+    var bytes = [UInt8](repeating: 0, count: 16)
+    let family = permid_socket_address(address, &bytes)
+    guard let key = daemon.countedAddress(bytes, family: family) else { return .YES }
+    return daemon.connectionsPerAddress.withLock { $0[key, default: 0] } < daemon.perAddressLimit ? .YES : .NO
+}
+
+/// Counts open connections per address: up when libmicrohttpd starts one, down when it closes it.
+private let connectionTrampoline: MHD_NotifyConnectionCallback = { context, connection, _, code in
+    guard let context, let connection else { return }
+    let daemon = Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue()
+    var bytes = [UInt8](repeating: 0, count: 16)
+    var port: UInt16 = 0
+    let family = permid_mhd_client_address(connection, &bytes, &port)
+    guard let key = daemon.countedAddress(bytes, family: family) else { return }
+    daemon.connectionsPerAddress.withLock { counts in
+        if code == .CONNECTION_NOTIFY_STARTED {
+            counts[key, default: 0] += 1
+        } else {
+            counts[key, default: 1] -= 1
+            if counts[key] == 0 { counts[key] = nil }
+        }
+    }
+}
 
 private let startedTrampoline: permid_mhd_request_started = { context, _, _ in
     guard let context else { return nil }

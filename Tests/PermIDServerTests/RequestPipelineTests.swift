@@ -115,4 +115,25 @@ import Testing
         #expect(try other.announce(other.record(key, seq: 1)).status == 201)
         #expect(try other.announce(other.record(key, seq: 2)).status == 429, "the one source token is spent")
     }
+
+    @Test func thePerAddressConnectionLimitSparesTrustedProxies() throws {
+        /// Opens `count` connections and sends each a request after all are open; returns how many were answered.
+        func answered(_ server: TestServer, _ count: Int) throws -> Int {
+            let sockets = try (0..<count).map { _ in try server.client.connect() }
+            defer { for socket in sockets { close(socket) } }
+            Thread.sleep(forTimeInterval: 0.2)
+            var answered = 0
+            for socket in sockets {
+                let request = Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+                _ = request.withUnsafeBytes { Foundation.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                var buffer = [UInt8](repeating: 0, count: 1024)
+                if recv(socket, &buffer, buffer.count, 0) > 0, buffer.starts(with: Array("HTTP/1.1 200".utf8)) { answered += 1 }
+            }
+            return answered
+        }
+        let limited = try TestServer(options: DaemonOptions(threads: 2, perIPConnectionLimit: 3))
+        #expect(try answered(limited, 5) == 3, "an address holds at most 3 connections")
+        let proxied = try TestServer(trustedProxies: ["127.0.0.1"], options: DaemonOptions(threads: 2, perIPConnectionLimit: 3))
+        #expect(try answered(proxied, 5) == 5, "a trusted proxy's connections are not counted")
+    }
 }

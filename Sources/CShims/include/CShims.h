@@ -17,7 +17,6 @@ struct permid_mhd_options {
     const struct sockaddr *address;     // where to listen (IPv4 or IPv6, port included)
     unsigned int thread_pool_size;      // worker threads, each with its own epoll set
     unsigned int connection_limit;      // open connections at most
-    unsigned int per_ip_connection_limit; // 0 for none
     unsigned int connection_timeout;    // seconds of inactivity before a connection is closed
     size_t connection_memory_limit;     // bytes per connection for headers and buffers
     unsigned int listen_backlog;        // listen(2) backlog
@@ -34,13 +33,19 @@ typedef void *(*permid_mhd_request_started)(void *context, const char *uri, stru
 struct MHD_Daemon *permid_mhd_start(const struct permid_mhd_options *options, void *context,
                                     MHD_AccessHandlerCallback handler,
                                     permid_mhd_request_started started,
-                                    MHD_RequestCompletedCallback completed);
+                                    MHD_RequestCompletedCallback completed,
+                                    MHD_AcceptPolicyCallback accept,
+                                    MHD_NotifyConnectionCallback connection_notified);
 
 /// The status of the response queued on a connection, 0 if none (MHD_get_connection_info is variadic).
 unsigned int permid_mhd_http_status(struct MHD_Connection *connection);
 
 /// The port a daemon is bound to, useful when it was started on port 0 (MHD_get_daemon_info is variadic).
 uint16_t permid_mhd_bound_port(struct MHD_Daemon *daemon);
+
+/// Copies a socket address's IP into `address` (4 or 16 bytes); returns 4 or 6 for the family, 0 if
+/// neither (for the accept policy callback, which gets a raw sockaddr).
+int permid_socket_address(const struct sockaddr *peer, uint8_t address[16]);
 
 /// Copies the connection's peer address into `address` (4 or 16 bytes) and its port into `port`.
 /// Returns 4 or 6 for the family, 0 if unknown (MHD_get_connection_info is variadic).
