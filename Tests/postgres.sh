@@ -2,7 +2,7 @@
 # A throwaway PostgreSQL server for the tests: `start` prints its connection URL, `stop` removes it.
 #
 #   Tests/postgres.sh start   initdb + pg_ctl start in $PERMID_PG_DIR (default /tmp/permid-test-postgres),
-#                             listening on 127.0.0.1:$PERMID_PG_PORT (default 55432) and a Unix socket
+#                             listening on 127.0.0.1:$PERMID_PG_PORT (default 25432: below the ephemeral port range, so no outgoing connection holds it) and a Unix socket
 #                             in that directory; prints postgresql://permid@127.0.0.1:PORT/postgres
 #   Tests/postgres.sh halt    pg_ctl stop -m fast, keeping the data (`start` brings it back)
 #   Tests/postgres.sh stop    pg_ctl stop -m fast, then deletes the directory
@@ -13,7 +13,7 @@
 # PERMID_PG_DURABLE=1 keeps PostgreSQL's defaults (the benchmark measures durable commits).
 set -euo pipefail
 DIR=${PERMID_PG_DIR:-/tmp/permid-test-postgres}
-PORT=${PERMID_PG_PORT:-55432}
+PORT=${PERMID_PG_PORT:-25432}
 FAST="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 [ "${PERMID_PG_DURABLE:-}" = 1 ] && FAST=""
 URL="postgresql://permid@127.0.0.1:$PORT/postgres"

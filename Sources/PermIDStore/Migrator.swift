@@ -54,6 +54,27 @@ public enum MigrationError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension Migration {
+    /// The migrations of `migrations` (in order) that a database with `applied` (version → checksum)
+    /// still needs, after checking it against them: the rule both backends' migrators share.
+    ///
+    /// - Throws: ``MigrationError/databaseNewer(databaseVersion:binaryVersion:)`` when the database has
+    ///   a version this binary does not know; ``MigrationError/checksumMismatch(version:name:)`` when
+    ///   an applied migration differs from the binary's.
+    static func toApply(_ migrations: [Migration], applied: [Int: String]) throws(MigrationError) -> [Migration] {
+        let known = migrations.last?.version ?? 0
+        if let newest = applied.keys.max(), newest > known {
+            throw .databaseNewer(databaseVersion: newest, binaryVersion: known)
+        }
+        for migration in migrations {
+            if let checksum = applied[migration.version], checksum != migration.checksum {
+                throw .checksumMismatch(version: migration.version, name: migration.name)
+            }
+        }
+        return migrations.filter { applied[$0.version] == nil }
+    }
+}
+
 /// Applies ``Migration``s in order, each in its own transaction, recording them in `schema_migrations`.
 struct Migrator {
     let migrations: [Migration]
@@ -88,18 +109,8 @@ struct Migrator {
             let select = try connection.statement("SELECT version, sha256 FROM schema_migrations ORDER BY version")
             while try select.step() { applied[Int(select.int64(0))] = select.text(1) ?? "" }
 
-            let known = migrations.last?.version ?? 0
-            if let newest = applied.keys.max(), newest > known {
-                throw MigrationError.databaseNewer(databaseVersion: newest, binaryVersion: known)
-            }
             var ran = [Migration]()
-            for migration in migrations {
-                if let checksum = applied[migration.version] {
-                    guard checksum == migration.checksum else {
-                        throw MigrationError.checksumMismatch(version: migration.version, name: migration.name)
-                    }
-                    continue
-                }
+            for migration in try Migration.toApply(migrations, applied: applied) {
                 try connection.transaction { () throws(SQLiteError) in
                     try connection.execute(migration.sql)
                     let insert = try connection.statement(

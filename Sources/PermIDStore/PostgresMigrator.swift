@@ -27,18 +27,8 @@ struct PostgresMigrator {
             let rows = try connection.query("SELECT version::bigint, sha256 FROM schema_migrations ORDER BY version")
             for row in 0..<rows.count { applied[Int(rows.int64(row, 0))] = rows.text(row, 1) ?? "" }
 
-            let known = migrations.last?.version ?? 0
-            if let newest = applied.keys.max(), newest > known {
-                throw MigrationError.databaseNewer(databaseVersion: newest, binaryVersion: known)
-            }
             var ran = [Migration]()
-            for migration in migrations {
-                if let checksum = applied[migration.version] {
-                    guard checksum == migration.checksum else {
-                        throw MigrationError.checksumMismatch(version: migration.version, name: migration.name)
-                    }
-                    continue
-                }
+            for migration in try Migration.toApply(migrations, applied: applied) {
                 guard apply else { throw MigrationError.needsMigration }
                 try connection.execute("BEGIN")
                 do {

@@ -78,12 +78,7 @@ struct AnnounceCommand: ParsableCommand {
         let signals = keepAlive ? Self.blockStopSignals() : sigset_t()
         var announcer: Announcer
         if singleUse {
-            let fresh: PrivateKey
-            do {
-                fresh = try PrivateKey.generate(type)
-            } catch {
-                throw CLIFailure(.local, "key generation failed: \(error)")
-            }
+            let fresh = try newKey(type)
             FileHandle.standardOutput.write(fresh.permID.text + "\n")
             announcer = Announcer(key: fresh, client: try server.client(), seqState: .inMemory, ttl: ttl, scheme: scheme)
         } else {

@@ -30,12 +30,7 @@ struct KeygenCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let key: PrivateKey
-        do {
-            key = try PrivateKey.generate(type)
-        } catch {
-            throw CLIFailure(.local, "key generation failed: \(error)")
-        }
+        let key = try newKey(type)
         let environment = ProcessInfo.processInfo.environment["PERMID_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let path: String
         if let target = out ?? environment {
@@ -52,4 +47,13 @@ struct KeygenCommand: ParsableCommand {
 extension FileHandle {
     /// Writes UTF-8 text.
     func write(_ text: String) { write(Data(text.utf8)) }
+}
+
+/// A fresh private key of `type`, or the CLI's local failure (exit status 5).
+func newKey(_ type: KeyType) throws -> PrivateKey {
+    do {
+        return try PrivateKey.generate(type)
+    } catch {
+        throw CLIFailure(.local, "key generation failed: \(error)")
+    }
 }

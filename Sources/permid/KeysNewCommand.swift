@@ -21,12 +21,7 @@ struct KeysNewCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let key: PrivateKey
-        do {
-            key = try PrivateKey.generate(type)
-        } catch {
-            throw CLIFailure(.local, "key generation failed: \(error)")
-        }
+        let key = try newKey(type)
         let path = try Keyring.standard().add(key, named: name, replace: force)
         print(key.permID.text)
         FileHandle.standardError.write("wrote \(key.permID.keyType.name) key \(name) to \(path)\n")
