@@ -31,6 +31,11 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .systemLibrary(
+            name: "CSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
@@ -81,7 +86,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "PermIDClient", dependencies: ["PermIDKit"]),
+        .target(name: "PermIDClient", dependencies: ["PermIDKit", "CSSL"]),
         .executableTarget(
             name: "permid",
             dependencies: [
@@ -107,6 +112,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "PermIDKitTests", dependencies: ["PermIDKit"]),
+        .testTarget(name: "PermIDClientTests", dependencies: ["PermIDClient", "PermIDKit"]),
         .executableTarget(
             name: "store-crash-writer",
             dependencies: ["PermIDStore", "PermIDKit"],

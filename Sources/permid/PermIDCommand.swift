@@ -21,7 +21,7 @@ struct PermIDCommand: ParsableCommand {
         subcommands: [
             KeygenCommand.self, IDCommand.self, ImportTriblerCommand.self, AnnounceCommand.self, WithdrawCommand.self,
             ResolveCommand.self, WatchCommand.self, VerifyCommand.self, WhoamiCommand.self, KeysCommand.self, FriendsCommand.self,
-            BlindCommand.self,
+            BlindCommand.self, ListenCommand.self, ConnectCommand.self,
         ]
     )
 }

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import PermIDClient
+import PermIDKit
+
+/// `permid connect`: reaches a peer over PermID TLS and relays stdin/stdout.
+struct ConnectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connect",
+        abstract: "Connect to a peer with the PermID TLS handshake (FRIENDS-v1 part C) and relay stdin/stdout.",
+        discussion: """
+            TARGET is a PermID (its endpoints are resolved through the directory and verified, then tried \
+            in order; the peer must prove that PermID), a friend's NAME (--friend; likewise), or HOST:PORT \
+            (then the peer must prove --expect, when given). After the handshake stderr gets \
+            `authenticated PERMID` and bytes are relayed until both sides have closed.
+
+            A peer that proves another PermID, or no valid proof, ends it with exit status 3 before any \
+            byte is sent. Exit status: 0 ok, 1 usage, 2 not found, 3 proof failed or refused, 4 network \
+            or server error, 5 local error.
+
+            Examples:
+              permid connect 127.0.0.1:7000 --expect MCowBQYDK2VwAyEA...
+              permid connect MCowBQYDK2VwAyEA... --server http://127.0.0.1:8080
+            """
+    )
+
+    @OptionGroup var handshake: HandshakeOptions
+
+    @OptionGroup var server: ServerOptions
+
+    @Argument(help: "A PermID, a friend's NAME, or HOST:PORT.")
+    var target: String
+
+    @Option(help: ArgumentHelp("With HOST:PORT: the PermID the peer must prove.", valueName: "permid"))
+    var expect: String?
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let identity = try handshake.identity()
+        let friends = try handshake.friendList()
+        var expected: PermID?
+        if let expect {
+            do {
+                expected = try PublicKey(text: expect).permID
+            } catch {
+                throw CLIFailure(.usage, "--expect: not a valid PermID: \(error.detail)")
+            }
+        }
+        let stream: AuthenticatedStream
+        if let (host, port) = Self.hostPort(target) {
+            stream = try connect(host: host, port: port, identity: identity, expected: expected)
+        } else {
+            let permID = try friends.permIDs[target] ?? Self.permID(target)
+            if let expected, expected != permID {
+                throw CLIFailure(.usage, "--expect differs from the target's PermID")
+            }
+            stream = try connect(to: permID, identity: identity)
+        }
+        announcePeer(stream.peer, friends)
+        do {
+            try stream.relay(input: STDIN_FILENO, output: STDOUT_FILENO)
+        } catch {
+            throw handshakeFailure(error, "connection")
+        }
+    }
+
+    private func connect(host: String, port: UInt16, identity: PrivateKey, expected: PermID?) throws -> AuthenticatedStream {
+        do {
+            return try PermIDTLS.connect(host: host, port: port, identity: identity, policy: PeerPolicy(expected: expected))
+        } catch {
+            throw handshakeFailure(error, "\(host) port \(port)")
+        }
+    }
+
+    /// Resolves a PermID's verified endpoints through the directory and tries them in order.
+    private func connect(to permID: PermID, identity: PrivateKey) throws -> AuthenticatedStream {
+        let response = try server.client().send("GET", "/v1/peers/\(permID.text)")
+        switch response.status {
+        case 200: break
+        case 404: throw CLIFailure(.notFound, "\(permID.text): not found in the directory")
+        default: throw response.failure
+        }
+        let record: SignedRecord
+        switch ResolveCommand.verify(response.body, permid: permID.text) {
+        case .found(let found): record = found
+        case .missing: throw CLIFailure(.notFound, "\(permID.text): not found in the directory")
+        case .forged(let why): throw CLIFailure(.verificationFailed, "\(permID.text): FORGED record refused: \(why)")
+        }
+        guard !record.endpoints.isEmpty else { throw CLIFailure(.notFound, "\(permID.text): withdrawn by its owner") }
+        var lastFailure: CLIFailure?
+        for endpoint in record.endpoints {
+            do {
+                return try connect(host: "\(endpoint.address)", port: endpoint.port, identity: identity, expected: permID)
+            } catch let failure as CLIFailure {
+                FileHandle.standardError.write(Data("permid: \(endpoint): \(failure.message)\n".utf8))
+                // A peer that proves another PermID ends the attempt; an unreachable endpoint lets the next one try.
+                if failure.status == .verificationFailed { throw failure }
+                lastFailure = failure
+            }
+        }
+        throw lastFailure ?? CLIFailure(.server, "no endpoint reachable")
+    }
+
+    /// `HOST:PORT` or `[IPv6]:PORT`; `nil` for anything else (a PermID or a friend's name).
+    static func hostPort(_ text: String) -> (String, UInt16)? {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") {
+            guard let port = UInt16(text[text.index(close, offsetBy: 2)...]) else { return nil }
+            return (String(text[text.index(after: text.startIndex)..<close]), port)
+        }
+        guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":"), colon != text.startIndex,
+              let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        return (String(text[..<colon]), port)
+    }
+
+    private static func permID(_ text: String) throws -> PermID {
+        do {
+            return try PublicKey(text: text).permID
+        } catch {
+            throw CLIFailure(.usage, "\(text.prefix(60)) is neither HOST:PORT, a friend (--friend) nor a valid PermID: \(error.detail)")
+        }
+    }
+}

@@ -1,0 +1,5 @@
+import PermIDClient
+import PermIDKit
+import Testing
+
+@Test func placeholder() {}
