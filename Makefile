@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pyenv build run test examples postgres-up postgres-down docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
+.PHONY: deps pyenv build run test handshake-interop examples postgres-up postgres-down docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -45,8 +45,8 @@ run: build
 
 ## test: every Swift test (the store and node tests also on a throwaway PostgreSQL, Tests/postgres.sh,
 ## stopped when they end, which also serves the API contract check once), the example programs, the
-## vector cross-check, the docs' command reference, the API contract check, the generated clients and
-## the server's hardening tests.
+## vector cross-check, the docs' command reference, the handshake interop, the API contract check, the
+## generated clients and the server's hardening tests.
 test: deps pyenv
 	swift build --build-tests
 	url=$$(bash Tests/postgres.sh start) && trap 'bash Tests/postgres.sh stop' EXIT && \
@@ -56,6 +56,7 @@ test: deps pyenv
 	$(MAKE) examples
 	$(PY) Tests/Vectors/generate.py --check
 	$(PY) Tests/docs/help_sections.py .build/debug --check
+	$(MAKE) handshake-interop
 	$(MAKE) api-check
 	$(MAKE) generated-clients
 	$(MAKE) hardening-server
@@ -79,6 +80,13 @@ postgres-up:
 	@bash Tests/postgres.sh start
 postgres-down:
 	@bash Tests/postgres.sh stop
+
+## handshake-interop: the PermID TLS handshake between permid listen/connect and an independent
+## pyOpenSSL implementation (Tests/handshake/interop.py): every key type both ways, the refusals, the
+## proof vector.
+handshake-interop: deps pyenv
+	swift build --product permid
+	$(PY) Tests/handshake/interop.py .build/debug
 
 ## api-check: validate openapi.yaml and run schemathesis against a live permidd.
 api-check: deps pyenv
