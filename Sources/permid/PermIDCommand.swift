@@ -9,8 +9,8 @@ struct PermIDCommand: ParsableCommand {
             A PermID is a public key. Its owner signs records saying where it can be reached; a directory \
             (permidd) stores them; `permid resolve` checks each signature locally and never trusts the directory.
 
-            Exit status: 0 ok, 1 usage error, 2 not found, 3 verification failed (forged or invalid record), \
-            4 server or network error, 5 local error (key, state, keyring or friends file).
+            Exit status: 0 ok, 1 usage error, 2 not found, 3 verification failed (forged or invalid record, or a \
+            peer's handshake proof), 4 server or network error, 5 local error (key, state, keyring or friends file).
 
             Quick start:
               permid keygen

@@ -213,7 +213,7 @@ def encoded_oid(oid):
 
 # MARK: - pyOpenSSL endpoints
 
-def context(server, cert, key, *, extra=None, tls12=False, expected=None):
+def context(server, cert, key, *, extra=None, tls12=False, expected=None, alpn=True):
     ctx = SSL.Context(SSL.TLS_METHOD)
     version = SSL.TLS1_2_VERSION if tls12 else SSL.TLS1_3_VERSION
     ctx.set_min_proto_version(version)
@@ -241,7 +241,7 @@ def context(server, cert, key, *, extra=None, tls12=False, expected=None):
     ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify)
     if server:
         ctx.set_alpn_select_callback(lambda conn, offered: ALPN if ALPN in offered else SSL.NO_OVERLAPPING_PROTOCOLS)
-    else:
+    elif alpn:
         ctx.set_alpn_protos([ALPN])
     return ctx, state
 
@@ -305,7 +305,7 @@ class PythonServer:
 
 def python_client(port, identity, expected=None, **options):
     cert, key = certificate(identity, **{k: v for k, v in options.items() if k in ("cert_kind", "expired")})
-    ctx, state = context(False, cert, key, tls12=options.get("tls12", False), expected=expected)
+    ctx, state = context(False, cert, key, tls12=options.get("tls12", False), expected=expected, alpn=options.get("alpn", True))
     raw = socket.create_connection(("127.0.0.1", port), timeout=20)
     raw.settimeout(None)
     conn = SSL.Connection(ctx, raw)
@@ -406,6 +406,7 @@ def main():
         ("a non-friend with --friends-only", ["--friends-only", "--friend", f"friend={friend.text}"], {}, "is not a friend"),
         ("an expired client certificate", [], {"expired": True}, "not valid now"),
         ("a client offering only TLS 1.2", [], {"tls12": True}, "protocol"),
+        ("a client without ALPN", [], {"alpn": False}, "ALPN"),
     ]:
         process, port = cli.listen("ed25519", *extra, payload=b"secret from swift\n")
         received, error = python_client(port, someone, **options)
