@@ -10,7 +10,7 @@ struct ConnectCommand: ParsableCommand {
         abstract: "Connect to a peer with the PermID TLS handshake (FRIENDS-v1 part C) and relay stdin/stdout.",
         discussion: """
             TARGET is a PermID (its endpoints are resolved through the directory and verified, then tried \
-            in order; the peer must prove that PermID), a friend's NAME (--friend; likewise), or HOST:PORT \
+            in order; the peer must prove that PermID), a friend's NAME (`permid friends`; likewise), or HOST:PORT \
             (then the peer must prove --expect, when given). After the handshake stderr gets \
             `authenticated PERMID` and bytes are relayed until both sides have closed.
 
@@ -24,7 +24,7 @@ struct ConnectCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var handshake: HandshakeOptions
+    @OptionGroup var key: KeyOptions
 
     @OptionGroup var server: ServerOptions
 
@@ -36,8 +36,8 @@ struct ConnectCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        let identity = try handshake.identity()
-        let friends = try handshake.friendList()
+        let identity = try key.load().key
+        let friends = try HandshakeFriends()
         var expected: PermID?
         if let expect {
             do {
@@ -50,7 +50,7 @@ struct ConnectCommand: ParsableCommand {
         if let (host, port) = Self.hostPort(target) {
             stream = try connect(host: host, port: port, identity: identity, expected: expected)
         } else {
-            let permID = try friends.permIDs[target] ?? Self.permID(target)
+            let permID = try friends.list.permID(for: target)
             if let expected, expected != permID {
                 throw CLIFailure(.usage, "--expect differs from the target's PermID")
             }
@@ -74,16 +74,10 @@ struct ConnectCommand: ParsableCommand {
 
     /// Resolves a PermID's verified endpoints through the directory and tries them in order.
     private func connect(to permID: PermID, identity: PrivateKey) throws -> AuthenticatedStream {
-        let response = try server.client().send("GET", "/v1/peers/\(permID.text)")
-        switch response.status {
-        case 200: break
-        case 404: throw CLIFailure(.notFound, "\(permID.text): not found in the directory")
-        default: throw response.failure
-        }
         let record: SignedRecord
-        switch ResolveCommand.verify(response.body, permid: permID.text) {
+        switch try server.client().resolve(permID) {
         case .found(let found): record = found
-        case .missing: throw CLIFailure(.notFound, "\(permID.text): not found in the directory")
+        case .notFound: throw CLIFailure(.notFound, "\(permID.text): not found in the directory")
         case .forged(let why): throw CLIFailure(.verificationFailed, "\(permID.text): FORGED record refused: \(why)")
         }
         guard !record.endpoints.isEmpty else { throw CLIFailure(.notFound, "\(permID.text): withdrawn by its owner") }
@@ -110,13 +104,5 @@ struct ConnectCommand: ParsableCommand {
         guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":"), colon != text.startIndex,
               let port = UInt16(text[text.index(after: colon)...]) else { return nil }
         return (String(text[..<colon]), port)
-    }
-
-    private static func permID(_ text: String) throws -> PermID {
-        do {
-            return try PublicKey(text: text).permID
-        } catch {
-            throw CLIFailure(.usage, "\(text.prefix(60)) is neither HOST:PORT, a friend (--friend) nor a valid PermID: \(error.detail)")
-        }
     }
 }

@@ -20,11 +20,11 @@ struct ListenCommand: ParsableCommand {
 
             Examples:
               permid listen --port 7000 --once
-              permid listen --port 7000 --friends-only --friend alice=MCowBQYDK2VwAyEA...
+              permid listen --port 7000 --friends-only --key work
             """
     )
 
-    @OptionGroup var handshake: HandshakeOptions
+    @OptionGroup var key: KeyOptions
 
     @Option(help: "The TCP port to listen on (0 picks one, printed as `listening on PORT`).")
     var port: UInt16
@@ -32,7 +32,7 @@ struct ListenCommand: ParsableCommand {
     @Option(help: "The address to listen on. Default: every address.")
     var host: String?
 
-    @Flag(help: "Refuse every peer that is not a friend (--friend).")
+    @Flag(help: "Refuse every peer that is not in the friends file (`permid friends`).")
     var friendsOnly = false
 
     @Flag(help: "Serve one connection, then exit.")
@@ -40,10 +40,10 @@ struct ListenCommand: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        let identity = try handshake.identity()
-        let friends = try handshake.friendList()
+        let identity = try key.load().key
+        let friends = try HandshakeFriends()
         let policy = PeerPolicy(admit: { [friendsOnly] peer in
-            friendsOnly && friends.names[peer] == nil ? "\(peer.text) is not a friend" : nil
+            friendsOnly && friends.name(of: peer) == nil ? "\(peer.text) is not a friend" : nil
         })
         let listener: PermIDListener
         do {

@@ -12,8 +12,9 @@ import Testing
         let port: Int
         private var stderrStart = ""
 
-        init(key: String, stdin: String, extra: [String] = []) throws {
+        init(_ directory: Directory, key: String, stdin: String, extra: [String] = []) throws {
             process.executableURL = Processes.products.appendingPathComponent("permid")
+            process.environment = ProcessInfo.processInfo.environment.merging(["XDG_CONFIG_HOME": directory.directory + "/config"]) { $1 }
             process.arguments = ["listen", "--port", "0", "--host", "127.0.0.1", "--key", key, "--once"] + extra
             let input = Pipe()
             process.standardInput = input
@@ -53,7 +54,8 @@ import Testing
     @Test func connectToAPermIDThroughTheDirectory() throws {
         let directory = try Directory()
         let server = try keygen(directory, "server", "libnacl"), client = try keygen(directory, "client", "sect233k1")
-        let listener = try Listener(key: server.path, stdin: "from the listener\n", extra: ["--friend", "carol=\(client.permID)"])
+        #expect(try directory.permid(["friends", "add", "carol", client.permID]).status == 0)
+        let listener = try Listener(directory, key: server.path, stdin: "from the listener\n", extra: ["--friends-only"])
         #expect(try directory.permid(["announce", "--key", server.path, "--port", "\(listener.port)"]).status == 0)
         let connect = try directory.permid(["connect", server.permID, "--key", client.path], stdin: "from the client\n")
         let served = listener.finish()
@@ -66,7 +68,7 @@ import Testing
     @Test func aListenerProvingAnotherPermIDGetsNothing() throws {
         let directory = try Directory()
         let target = try keygen(directory, "target"), impostor = try keygen(directory, "impostor"), client = try keygen(directory, "client")
-        let listener = try Listener(key: impostor.path, stdin: "")
+        let listener = try Listener(directory, key: impostor.path, stdin: "")
         #expect(try directory.permid(["announce", "--key", target.path, "--port", "\(listener.port)"]).status == 0)
         let connect = try directory.permid(["connect", target.permID, "--key", client.path], stdin: "secret\n")
         let served = listener.finish()
@@ -78,9 +80,9 @@ import Testing
     @Test func friendNamesAndBadTargets() throws {
         let directory = try Directory()
         let server = try keygen(directory, "server"), client = try keygen(directory, "client")
-        let listener = try Listener(key: server.path, stdin: "hi\n")
-        let connect = try directory.permid(["connect", "bob", "--key", client.path, "--friend", "bob=\(server.permID)",
-                                            "--server", "http://127.0.0.1:1"], stdin: "")
+        let listener = try Listener(directory, key: server.path, stdin: "hi\n")
+        #expect(try directory.permid(["friends", "add", "bob", server.permID]).status == 0)
+        let connect = try directory.permid(["connect", "bob", "--key", client.path, "--server", "http://127.0.0.1:1"], stdin: "")
         // A friend's name resolves through the directory (here unreachable: status 4), never to a guess.
         #expect(connect.status == 4, "\(connect.stderr)")
         let direct = try directory.permid(["connect", "127.0.0.1:\(listener.port)", "--key", client.path, "--expect", server.permID], stdin: "")
