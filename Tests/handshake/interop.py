@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
@@ -126,8 +127,10 @@ def verify_proof(permid, sig_alg, signature, spki):
             raise ValueError("bad libnacl proof")
         ed25519.Ed25519PublicKey.from_public_bytes(permid[-32:]).verify(signature, message)
         return
-    key = serialization.load_der_public_key(permid) if b"\x2b\x81\x04\x00\x01" not in permid[:30] and \
-        not any(oid in permid[:30] for oid in (b"\x2b\x81\x04\x00\x1a", b"\x2b\x81\x04\x00\x24", b"\x2b\x81\x04\x00\x26")) else None
+    try:
+        key = serialization.load_der_public_key(permid)
+    except UnsupportedAlgorithm:
+        key = None  # a binary curve: checked with the openssl command line below
     if isinstance(key, ed25519.Ed25519PublicKey):
         if sig_alg != 1:
             raise ValueError("an Ed25519 PermID proves with ed25519")
