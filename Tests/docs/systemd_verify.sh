@@ -7,10 +7,14 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin_dir=$(cd "${1:-$root/.build/debug}" && pwd) || exit 1
-if ! command -v systemd-analyze >/dev/null; then
-  echo "installing: systemd (for systemd-analyze)"
+# Debian's systemd (systemd-analyze) and nginx-light, installed when missing, as the Makefile does.
+missing=""
+command -v systemd-analyze >/dev/null || missing="$missing systemd"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-  $sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y systemd || exit 1
+  $sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y $missing || exit 1
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -51,7 +55,7 @@ if [ -x "$nginx" ]; then
   [ -n "$timeout" ] && [ -n "$wait" ] && [ "$timeout" -gt "$wait" ] && check "proxy_read_timeout ($timeout) > --max-wait ($wait)" ok \
     || check "proxy_read_timeout > --max-wait" "proxy_read_timeout $timeout, --max-wait $wait"
 else
-  check "nginx -t docs/deploy/nginx.conf" "nginx not installed (make hardening-server installs nginx-light)"
+  check "nginx -t docs/deploy/nginx.conf" "nginx not found"
 fi
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
