@@ -56,6 +56,9 @@ test: deps pyenv
 	$(MAKE) examples
 	$(PY) Tests/Vectors/generate.py --check
 	$(PY) Tests/docs/help_sections.py .build/debug --check
+	$(PY) Tests/docs/references.py
+	bash Tests/docs/systemd_verify.sh .build/debug
+	bash Tests/docs/client_example.sh .build/debug $(PY)
 	$(MAKE) handshake-interop
 	$(MAKE) api-check
 	$(MAKE) generated-clients
