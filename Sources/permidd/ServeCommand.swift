@@ -73,7 +73,7 @@ struct ServeCommand: ParsableCommand {
     var clockSkew: UInt64 = ProtocolConstants.clockSkew
 
     @Option(help: "HTTP worker threads (default: the number of cores). (env: PERMIDD_THREADS)")
-    var threads = DaemonOptions.standard.threads
+    var threads: Int?
 
     @Option(help: "Open connections at most. (env: PERMIDD_CONNECTION_LIMIT)")
     var connectionLimit = DaemonOptions.standard.connectionLimit
@@ -117,7 +117,7 @@ struct ServeCommand: ParsableCommand {
         guard shutdownGrace >= 0 else { throw ValidationError("--shutdown-grace must be 0 or more") }
         guard (4...1024).contains(connectionMemoryLimit) else { throw ValidationError("--connection-memory-limit must be from 4 to 1024 (KiB)") }
         guard bodyMemoryLimit >= 1 else { throw ValidationError("--body-memory-limit must be at least 1 (MiB)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard threads.map({ $0 >= 1 }) ?? true else { throw ValidationError("--threads must be at least 1") }
         guard sourceRate > 0, sourceBurst >= 1, permidRate > 0, permidBurst >= 1 else {
             throw ValidationError("rates must be positive and bursts at least 1")
         }
@@ -152,7 +152,7 @@ struct ServeCommand: ParsableCommand {
         configuration.rateLimits = rateLimit == .off || !(limits.limitsSources || limits.limitsPermIDs) ? nil : limits
         configuration.validator = RecordValidator(clockSkew: clockSkew, maxTTL: maxTTL)
         let options = DaemonOptions(
-            threads: threads, connectionLimit: connectionLimit, perIPConnectionLimit: perIPConnectionLimit,
+            threads: threads ?? DaemonOptions.standard.threads, connectionLimit: connectionLimit, perIPConnectionLimit: perIPConnectionLimit,
             connectionTimeout: connectionTimeout, connectionMemoryLimit: connectionMemoryLimit * 1024,
             bodyMemoryLimit: bodyMemoryLimit * 1024 * 1024)
         let server: DirectoryServer
