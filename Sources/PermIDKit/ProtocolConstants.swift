@@ -5,8 +5,8 @@ public enum ProtocolConstants {
     public static let clockSkew: UInt64 = 300
     /// The longest allowed `expires_at − issued_at`, in seconds (§4 rule 2).
     public static let maxTTL: UInt64 = 86_400
-    /// The largest announcement body a directory accepts, in bytes (§4 rule 5; sealed records will need 32 KiB).
-    public static let announcementBodyLimit = 4 * 1024
+    /// The largest announcement body a directory accepts, in bytes (§4 rule 5: room for FRIENDS-v1 sealed records; 4 KiB was the first version's).
+    public static let announcementBodyLimit = 32 * 1024
     /// The largest batch lookup body, in bytes (§4 rule 5).
     public static let lookupBodyLimit = 128 * 1024
     /// The most PermIDs in one batch lookup (§5).

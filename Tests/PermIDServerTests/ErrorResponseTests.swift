@@ -165,12 +165,12 @@ import Testing
         try f.expect(try f.server.put(f.path, record, contentType: "text/plain"), 415, "unsupported-media-type")
         try f.expect(try f.server.put(f.path, record, contentType: nil), 415, "unsupported-media-type")
         try f.expect(try f.server.put(f.path, record, contentType: "application/jsonx"), 415, "unsupported-media-type")
-        let big = Array(repeating: UInt8(ascii: " "), count: 4097)
+        let big = Array(repeating: UInt8(ascii: " "), count: 32 * 1024 + 1)
         try f.expect(try f.server.put(f.path, big), 413, "body-too-large")
         #expect(throws: (any Error).self, "a chunked body past the limit: the connection is closed at once") {
             try f.server.client.send("PUT", f.path, body: big, chunked: true)
         }
-        #expect(try f.server.client.send("PUT", f.path, body: Array(repeating: UInt8(ascii: " "), count: 4096)).status == 400)
+        #expect(try f.server.client.send("PUT", f.path, body: Array(repeating: UInt8(ascii: " "), count: 32 * 1024)).status == 400)
         try f.expect(try f.server.get("/v2/peers"), 404, "not-found")
         try f.expect(try f.server.get("/v1/peers/\(f.key.permID.text)/extra"), 404, "not-found")
         try f.expect(try f.server.get("/v1/peers/../stats"), 404, "not-found")

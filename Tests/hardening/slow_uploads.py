@@ -2,8 +2,8 @@
 """Slow uploads: 4,096 connections each announce a 128 KiB lookup body (Content-Length: 131072) and then
 trickle it a byte a second. The body memory budget (64 MiB by default) must hold: the connections
 past it get 503 problem+json at once, permidd's RSS stays under 300 MB, and /healthz is answered
-quickly throughout. Then: a chunked announcement body past 4 KiB makes permidd close the connection
-at once (the client never gets to send 10 MB), and a Content-Length past 4 KiB gets 413 before any
+quickly throughout. Then: a chunked announcement body past the announcement limit (32 KiB) makes permidd close the connection
+at once (the client never gets to send 10 MB), and a Content-Length past the announcement limit (32 KiB) gets 413 before any
 of the body is sent.
 
 Usage: slow_uploads.py BIN_DIR [CONNECTIONS] [SECONDS]   (BIN_DIR holds permidd)"""
@@ -147,7 +147,7 @@ check("permidd RSS under 300 MB", peak < 300, f"peak sampled VmRSS {peak} MB, Vm
 check("/healthz answered quickly throughout", all(t is not None and t < 0.5 for t in (during, during_trickle, after)),
       ", ".join("failed" if t is None else f"{t * 1000:.0f} ms" for t in (during, during_trickle, after)))
 
-# A chunked announcement body past 4 KiB: the connection is closed at once, the 10 MB never all sent.
+# A chunked announcement body past the announcement limit (32 KiB): the connection is closed at once, the 10 MB never all sent.
 signed = os.path.join(work, "one.txt")
 subprocess.run([os.path.join(bin_dir, "permid-bench"), "announcements", "ed25519", "1", signed], check=True, stdout=subprocess.DEVNULL)
 peer_path = open(signed).read().split("\t", 1)[0]
@@ -165,7 +165,7 @@ except socket.timeout:
     outcome = "no close within 1 s"
 closed_seconds = time.monotonic() - started
 s.close()
-check("chunked body past 4 KiB: connection closed at once", outcome in ("EOF", "ECONNRESET") and closed_seconds < 1,
+check("chunked body past the announcement limit (32 KiB): connection closed at once", outcome in ("EOF", "ECONNRESET") and closed_seconds < 1,
       f"{outcome} after {closed_seconds * 1000:.0f} ms")
 
 s = socket.create_connection(("127.0.0.1", port), timeout=1)
@@ -201,7 +201,7 @@ try:
 except (socket.timeout, ConnectionResetError) as error:
     status_line = repr(error).encode()
 s.close()
-check("Content-Length past 4 KiB: 413 before the body", status_line.startswith(b"HTTP/1.1 413"),
+check("Content-Length past the announcement limit (32 KiB): 413 before the body", status_line.startswith(b"HTTP/1.1 413"),
       f"{status_line.decode(errors='replace')} after {(time.monotonic() - started) * 1000:.0f} ms, no body sent")
 
 final = healthz()
