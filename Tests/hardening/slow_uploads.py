@@ -154,7 +154,7 @@ peer_path = open(signed).read().split("\t", 1)[0]
 chunk = b"x" * 8192
 s = socket.create_connection(("127.0.0.1", port), timeout=1)
 s.sendall(f"PUT {peer_path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
-          + b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+          + (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 5)  # 40 KiB, past the 32 KiB limit
 started = time.monotonic()
 try:
     first = s.recv(65536)
