@@ -51,6 +51,7 @@ test: deps pyenv
 	swift build --build-tests
 	url=$$(bash Tests/postgres.sh start) && trap 'bash Tests/postgres.sh stop' EXIT && \
 	  PERMID_TEST_POSTGRES=$$url swift test && \
+	  PERMID_TEST_POSTGRES=$$url PERMID_TEST_SERVER_ON_POSTGRES=1 swift test --skip-build --filter PermIDServerTests && \
 	  psql "$$url" -q -c 'DROP DATABASE IF EXISTS permid_api_check' -c 'CREATE DATABASE permid_api_check' && \
 	  PYTHON=$(PY) bash Tests/api-check.sh .build/debug/permidd 30 "$${url%/*}/permid_api_check"
 	$(MAKE) examples

@@ -2,20 +2,34 @@ import Foundation
 import Logging
 import PermIDKit
 import PermIDServer
-import PermIDStore
+@testable import PermIDStore
 import Synchronization
 
 /// A real ``DirectoryServer`` on an ephemeral loopback port over a real SQLite file, with a clock
 /// the test can move.
 final class TestServer: @unchecked Sendable {
     // @unchecked Sendable: all stored properties are immutable or Sendable; tests share it across threads.
-    let store: SQLiteRecordStore
+    let store: any DatabaseRecordStore
     let server: DirectoryServer
     let client: RawHTTPClient
     let clock = TestClock(TestServer.startTime)
     let directory: String
 
     static let startTime: UInt64 = 1_795_000_000
+
+    /// With `PERMID_TEST_SERVER_ON_POSTGRES=1` and `PERMID_TEST_POSTGRES` (set by `make test`, which runs
+    /// this suite once more that way), every test server stores in a fresh PostgreSQL database.
+    static let postgresServer: String? = ProcessInfo.processInfo.environment["PERMID_TEST_SERVER_ON_POSTGRES"] == "1"
+        ? ProcessInfo.processInfo.environment["PERMID_TEST_POSTGRES"] : nil
+
+    /// Creates an empty database on the server at `url` and returns its URL.
+    static func freshDatabase(on url: String) throws -> String {
+        let name = "permid_server_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PostgresConnection(PostgresConnectionString(url)).execute("CREATE DATABASE \(name)")
+        var components = URLComponents(string: url)!
+        components.path = "/" + name
+        return components.string!
+    }
 
     init(
         policy: EndpointPolicy = .source, rateLimits: RateLimits? = nil, trustedProxies: [String] = [],
@@ -24,7 +38,8 @@ final class TestServer: @unchecked Sendable {
     ) throws {
         directory = NSTemporaryDirectory() + "permid-server-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try SQLiteRecordStore(path: directory + "/permid.sqlite", sync: .normal)
+        store = try Self.postgresServer.map { try PostgresRecordStore(connectionString: PostgresConnectionString(Self.freshDatabase(on: $0))) }
+            ?? SQLiteRecordStore(path: directory + "/permid.sqlite", sync: .normal)
         var configuration = DirectoryConfiguration()
         configuration.endpointPolicy = policy
         configuration.rateLimits = rateLimits
