@@ -44,7 +44,8 @@ run: build
 	.build/release/permidd serve --listen $(LISTEN) --database $(DATABASE)
 
 ## test: every Swift test (the store and node tests also on a throwaway PostgreSQL, Tests/postgres.sh,
-## stopped when they end, which also serves the API contract check once), the example programs, the
+## stopped when they end, which also runs the server tests and the API contract check once more with
+## PostgreSQL as the store), the example programs, the
 ## vector cross-check, the docs' command reference, the handshake interop, the API contract check, the
 ## generated clients and the server's hardening tests.
 test: deps pyenv
