@@ -6,13 +6,16 @@ with nginx overwriting Forwarded; the `source` endpoint policy accepts, through 
 announcement naming the client's real address.
 
 Usage: nginx_proxy_header.py BIN_DIR   (BIN_DIR holds permidd and permid; nginx on PATH or in /usr/sbin)"""
-import http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import http.client, json, os, signal, socket, subprocess, sys, tempfile, time
 
 bin_dir = sys.argv[1]
 work = tempfile.mkdtemp(prefix="permid-nginx-")
-nginx_binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-if not nginx_binary:
-    sys.exit("nginx not found (Debian: apt-get install nginx-light)")
+import nginx  # Tests/hardening/nginx.py
+
+try:
+    nginx.binary()
+except RuntimeError as error:
+    sys.exit(str(error))
 PROXY, CLIENT, SPOOF = "127.0.0.3", "127.0.0.5", "203.0.113.9"
 
 
@@ -48,42 +51,11 @@ def start_permidd(extra):
 
 
 def start_nginx(upstream, forwarding):
-    """Runs nginx in the foreground as a child, everything under a fresh prefix in the temp dir."""
-    prefix = tempfile.mkdtemp(dir=work, prefix="nginx-")
-    port = free_port(PROXY)
-    compiled = subprocess.run([nginx_binary, "-V"], capture_output=True, text=True).stderr
-    temp_paths = "".join(f"    {module}_temp_path {prefix}/{module};\n" for module in ("fastcgi", "uwsgi", "scgi")
-                         if f"--without-http_{module}_module" not in compiled)
-    config = f"""{"user root;" if os.geteuid() == 0 else ""}
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-{temp_paths}    server {{
-        listen {PROXY}:{port};
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream};
-            proxy_bind {PROXY};
-            {forwarding}
-        }}
-    }}
-}}
-"""
-    path = os.path.join(prefix, "nginx.conf")
-    open(path, "w").write(config)
-    process = subprocess.Popen([nginx_binary, "-p", prefix, "-c", path, "-e", f"{prefix}/error.log"])
-    try:
+    """nginx in front of the permidd on `upstream`, listening on PROXY (Tests/hardening/nginx.py)."""
+    def ready(port):
         wait_for(PROXY, port)
-    except RuntimeError:
-        process.kill()
-        process.wait()
-        raise RuntimeError("nginx did not start: " + open(f"{prefix}/error.log").read()[-300:])
-    return process, port
+        return True
+    return nginx.start(work, PROXY, [upstream], forwarding, ready)
 
 
 def stop(*processes):

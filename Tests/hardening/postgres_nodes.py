@@ -16,6 +16,7 @@ database per part, and checks:
 Usage: postgres_nodes.py BIN_DIR   (BIN_DIR holds permidd, permid and permid-bench; nginx on PATH or
 in /usr/sbin; psql on PATH)"""
 import http.client, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import nginx  # Tests/hardening/nginx.py
 
 bin_dir = sys.argv[1]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -259,49 +260,9 @@ def kill_one_node(server):
 # MARK: 3. behind nginx
 
 def start_nginx(upstreams):
-    """nginx in the foreground as a child, everything under a fresh prefix, round-robin over `upstreams`."""
-    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if not nginx:
-        raise RuntimeError("nginx not found (Debian: apt-get install nginx-light)")
-    prefix = tempfile.mkdtemp(dir=work, prefix="nginx-")
-    port = free_port(PROXY)
-    compiled = subprocess.run([nginx, "-V"], capture_output=True, text=True, timeout=30).stderr
-    temp_paths = "".join(f"    {module}_temp_path {prefix}/{module};\n" for module in ("fastcgi", "uwsgi", "scgi")
-                         if f"--without-http_{module}_module" not in compiled)
-    servers = "".join(f"        server 127.0.0.1:{upstream};\n" for upstream in upstreams)
-    config = f"""{"user root;" if os.geteuid() == 0 else ""}
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-{temp_paths}    upstream permidd {{
-{servers}    }}
-    server {{
-        listen {PROXY}:{port};
-        location / {{
-            proxy_pass http://permidd;
-            proxy_bind {PROXY};
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        }}
-    }}
-}}
-"""
-    path = os.path.join(prefix, "nginx.conf")
-    open(path, "w").write(config)
-    process = subprocess.Popen([nginx, "-p", prefix, "-c", path, "-e", f"{prefix}/error.log"])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if request(PROXY, port, "GET", "/healthz")[0] == 200:
-            return process, port
-        time.sleep(0.05)
-    process.kill()
-    process.wait(timeout=30)
-    raise RuntimeError("nginx did not start: " + open(f"{prefix}/error.log").read()[-300:])
+    """nginx in front of `upstreams`, round-robin, listening on PROXY (Tests/hardening/nginx.py)."""
+    return nginx.start(work, PROXY, upstreams, "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+                       lambda port: request(PROXY, port, "GET", "/healthz")[0] == 200)
 
 
 def signed_by_cli(endpoint):
