@@ -184,8 +184,8 @@ public final class DirectoryService: HTTPHandler {
         // Only a miss pays for full validation: anything stored was validated when announced.
         if record == nil { try validPermIDs.check(bytes) }
         let tags = request.headers["if-none-match"]
-        let known = record.flatMap { record in tags.map { Self.matches($0, seq: record.seq) } == true ? record : nil }
-        guard let wait, record == nil || known != nil else { return .respond(try resolved(bytes, tags: tags, now: clock)) }
+        let unchanged = record.map { record in tags.map { Self.matches($0, seq: record.seq) } ?? false } ?? true
+        guard let wait, unchanged else { return .respond(try resolved(record, tags: tags, now: clock)) }
         // Register first, then look again: a record accepted in between wakes the watch at once.
         let end = try watches.watch(
             bytes, knownSeq: record?.seq, source: limiterKey(context.source.address), seconds: min(wait, configuration.maxWait))
@@ -195,7 +195,11 @@ public final class DirectoryService: HTTPHandler {
         return .later(end.map { [self] outcome in
             switch outcome {
             case .stored(let stored): recordResponse(stored, status: 200, now: configuration.clock())
-            case .timedOut: answered { () throws(DirectoryError) in try resolved(bytes, tags: tags, now: configuration.clock()) }
+            case .timedOut:
+                answered { () throws(DirectoryError) in
+                    let now = configuration.clock()
+                    return try resolved(try store.record(for: bytes, now: now), tags: tags, now: now)
+                }
             }
         })
     }
@@ -209,9 +213,9 @@ public final class DirectoryService: HTTPHandler {
         }
     }
 
-    /// The answer to a resolve now: 200 with the live record, 304 when `tags` name it, else 404.
-    private func resolved(_ permID: [UInt8], tags: String?, now: UInt64) throws(DirectoryError) -> HTTPResponse {
-        guard let record = try store.record(for: permID, now: now) else { throw .notFound("no live record for this PermID") }
+    /// The answer to a resolve given the live record read for it: 200, 304 when `tags` name it, else 404.
+    private func resolved(_ record: SignedRecord?, tags: String?, now: UInt64) throws(DirectoryError) -> HTTPResponse {
+        guard let record else { throw .notFound("no live record for this PermID") }
         if let tags, Self.matches(tags, seq: record.seq) {
             return HTTPResponse(status: 304, headers: recordHeaders(record, now: now))
         }
