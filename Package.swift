@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // MARK: C libraries, used directly
@@ -86,7 +87,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "PermIDClient", dependencies: ["PermIDKit", "CSSL"]),
+        .target(
+            name: "PermIDClient",
+            dependencies: ["PermIDKit", "CSSL", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "permid",
             dependencies: [

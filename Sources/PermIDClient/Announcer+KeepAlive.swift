@@ -28,6 +28,10 @@ extension Announcer {
     /// (``backoffBounds``; on 429 and 503 what `Retry-After` asks, 1 s to 1 h), and reports each announcement
     /// and failure.
     ///
+    /// For ``Audience/friends(_:)`` it also re-announces as soon as the blinding epoch turns, under the new
+    /// epoch's blinded PermID, then withdraws the old epoch's record (retried until it succeeds or that
+    /// record has expired anyway).
+    ///
     /// - Parameters:
     ///   - source: the endpoints to announce.
     ///   - checkInterval: seconds between checks of the endpoints.
@@ -41,6 +45,8 @@ extension Announcer {
         wait: (Double) -> Bool, report: (KeepAliveEvent) -> Void
     ) throws(ClientError) {
         var announced: [Endpoint]?
+        var announcedEpoch: UInt64?
+        var staleEpoch: UInt64?
         var nextAnnouncement = Date()
         var backoff = Self.backoffBounds.lowerBound
         while true {
@@ -51,11 +57,21 @@ extension Announcer {
                 case .fixed(let endpoints): current = endpoints
                 case .observed(let port): current = try observedEndpoints(port: port)
                 }
-                if current != announced || nextAnnouncement.timeIntervalSinceNow <= 0 {
+                let epoch = blindingEpoch
+                if current != announced || nextAnnouncement.timeIntervalSinceNow <= 0 || epoch != announcedEpoch {
                     report(.announced(try announce(current)))
+                    if let announcedEpoch, let epoch, announcedEpoch != epoch { staleEpoch = announcedEpoch }
                     announced = current
+                    announcedEpoch = epoch
                     nextAnnouncement = Date().addingTimeInterval(Double(ttl) / 2)
+                    if let epoch { nextAnnouncement = min(nextAnnouncement, Date(timeIntervalSince1970: epochEnd(epoch))) }
                     backoff = Self.backoffBounds.lowerBound
+                }
+                if let stale = staleEpoch {
+                    if UInt64(max(0, Int64(Clock.seconds()) + clockOffset)) < Blinding.latestExpiry(epoch: stale) {
+                        report(.announced(try withdraw(epoch: stale)))
+                    }
+                    staleEpoch = nil
                 }
                 seconds = min(checkInterval, max(0.1, nextAnnouncement.timeIntervalSinceNow))
             } catch {
@@ -72,5 +88,16 @@ extension Announcer {
                 return
             }
         }
+    }
+
+    /// For friends, the blinding epoch by the directory's clock as far as it is known; `nil` for everyone.
+    private var blindingEpoch: UInt64? {
+        guard case .friends = audience else { return nil }
+        return Blinding.epoch(at: UInt64(max(0, Int64(Clock.seconds()) + clockOffset)))
+    }
+
+    /// When `epoch` ends, in this machine's Unix seconds.
+    private func epochEnd(_ epoch: UInt64) -> Double {
+        Double(epoch + 1) * Double(ProtocolConstants.blindingPeriod) - Double(clockOffset)
     }
 }

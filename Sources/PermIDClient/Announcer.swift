@@ -1,5 +1,14 @@
 import PermIDKit
 
+/// Who can read what an ``Announcer`` announces.
+public enum Audience: Hashable, Sendable {
+    /// Everyone: open records under the key's own PermID (PROTOCOL-v1).
+    case everyone
+    /// These friends only: sealed records under the key's blinded PermID of the current epoch, with a box for
+    /// each friend's long-term PermID (FRIENDS-v1 parts A and B). Withdrawals are open records there.
+    case friends([PermID])
+}
+
 /// Builds, signs and PUTs records for one key, keeping its seq state (``SeqState``).
 ///
 /// ```swift
@@ -13,8 +22,10 @@ public struct Announcer: Sendable {
     public let client: DirectoryClient
     /// Seconds each record stays valid.
     public var ttl: UInt64
-    /// The signature scheme; `nil` for the key type's default.
+    /// The signature scheme; `nil` for the key type's default. Blinded keys always use their own (ed25519 or ecdsa-sha256).
     public var scheme: SignatureScheme?
+    /// Who can read the endpoints.
+    public var audience: Audience
     /// Where the last seq used is kept.
     public private(set) var seqState: SeqState
     /// Seconds added to the local clock to date records by the directory's clock (learned from whoami or a
@@ -32,16 +43,24 @@ public struct Announcer: Sendable {
     ///   - seqState: where seq is kept: ``SeqState/beside(keyFile:)`` for a key file, ``SeqState/inMemory`` for a key never written.
     ///   - ttl: seconds each record stays valid.
     ///   - scheme: the signature scheme, `nil` for the key type's default.
-    public init(key: PrivateKey, client: DirectoryClient, seqState: SeqState, ttl: UInt64 = 3_600, scheme: SignatureScheme? = nil) {
+    ///   - audience: who can read the endpoints: everyone, or only chosen friends.
+    public init(
+        key: PrivateKey, client: DirectoryClient, seqState: SeqState, ttl: UInt64 = 3_600, scheme: SignatureScheme? = nil,
+        audience: Audience = .everyone
+    ) {
         self.key = key
         self.client = client
         self.seqState = seqState
         self.ttl = ttl
         self.scheme = scheme
+        self.audience = audience
     }
 
     /// Announces `endpoints` (none for a withdrawal) and returns the stored record. On a 409 it moves past the
     /// stored seq once; on a clock-skew answer it adopts the directory's clock once.
+    ///
+    /// For ``Audience/friends(_:)`` the record is under the blinded PermID of the epoch of its `issued_at`,
+    /// expires at the latest an hour after that epoch ends, and is sealed (a withdrawal is open).
     ///
     /// A clock-based seq is saved before it is sent, so it is never reused. A seq past a 409's `stored_seq`
     /// (a jump) is saved only once a directory has accepted it (2xx): a 409 proves nothing, since anyone on
@@ -51,21 +70,20 @@ public struct Announcer: Sendable {
     ///   for a stored seq more than a day ahead or a clock more than an hour off; ``ClientError/unreachable(server:reason:)``;
     ///   ``ClientError/local(_:)`` when the record cannot be signed or the seq state cannot be used.
     public mutating func announce(_ endpoints: [Endpoint]) throws(ClientError) -> SignedRecord {
+        try announce(endpoints, epoch: nil)
+    }
+
+    /// Announces as ``announce(_:)``; for friends, under the blinded PermID of `epoch` (`nil`: the current one).
+    private mutating func announce(_ endpoints: [Endpoint], epoch: UInt64?) throws(ClientError) -> SignedRecord {
         var jumpedSeq: UInt64?
         var retriedSeq = false, retriedClock = false
         while true {
             let seq: UInt64
             if let jumpedSeq { seq = jumpedSeq } else { seq = try seqState.next() }
             let issuedAt = UInt64(max(0, Int64(Clock.seconds()) + clockOffset))
-            let record: SignedRecord
-            do {
-                record = try SignedRecord.sign(
-                    with: key, scheme: scheme, seq: seq, issuedAt: issuedAt, expiresAt: issuedAt + ttl, endpoints: endpoints)
-            } catch {
-                throw .local("cannot sign: \(error)")
-            }
+            let record = try sign(endpoints, seq: seq, issuedAt: issuedAt, epoch: epoch)
             if jumpedSeq == nil { try seqState.save(seq) }
-            let response = try client.send("PUT", "/v1/peers/\(key.permID.text)", json: record.json)
+            let response = try client.send("PUT", "/v1/peers/\(record.permID.text)", json: record.json)
             switch response.status {
             case 200, 201:
                 if jumpedSeq != nil { try seqState.save(seq) }
@@ -85,6 +103,50 @@ public struct Announcer: Sendable {
     /// Announces no endpoints: the directory then serves a signed withdrawal. Throws as ``announce(_:)``.
     public mutating func withdraw() throws(ClientError) -> SignedRecord {
         try announce([])
+    }
+
+    /// For friends: withdraws the record under the blinded PermID of a past `epoch` (its records expire an
+    /// hour after the epoch ends). Throws as ``announce(_:)``.
+    public mutating func withdraw(epoch: UInt64) throws(ClientError) -> SignedRecord {
+        try announce([], epoch: epoch)
+    }
+
+    /// The signed record for `endpoints`: open under the key's PermID, or under the blinded PermID with boxes for friends.
+    private func sign(_ endpoints: [Endpoint], seq: UInt64, issuedAt: UInt64, epoch: UInt64?) throws(ClientError) -> SignedRecord {
+        switch audience {
+        case .everyone:
+            do {
+                return try SignedRecord.sign(
+                    with: key, scheme: scheme, seq: seq, issuedAt: issuedAt, expiresAt: issuedAt + ttl, endpoints: endpoints)
+            } catch {
+                throw .local("cannot sign: \(error)")
+            }
+        case .friends(let friends):
+            let epoch = epoch ?? Blinding.epoch(at: issuedAt)
+            let blinded: BlindedPrivateKey
+            do {
+                blinded = try key.blinded(epoch: epoch)
+            } catch {
+                throw .invalidArgument("\(error)")
+            }
+            let expiresAt = min(issuedAt + ttl, Blinding.latestExpiry(epoch: epoch))
+            guard expiresAt > issuedAt else {
+                throw .invalidArgument("epoch \(epoch)'s records expired at \(Blinding.latestExpiry(epoch: epoch)); nothing to announce under it")
+            }
+            let content: RecordContent
+            do {
+                content = endpoints.isEmpty
+                    ? .endpoints([])
+                    : .sealed(try SealedRecords.boxes(endpoints, for: friends, recordPermID: blinded.permID, seq: seq))
+            } catch {
+                throw .invalidArgument("\(error)")
+            }
+            do {
+                return try SignedRecord.sign(with: blinded, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt, content: content)
+            } catch {
+                throw .local("cannot sign: \(error)")
+            }
+        }
     }
 
     /// The address the directory sees (`GET /v1/whoami`) with `port`, adopting the directory's clock.

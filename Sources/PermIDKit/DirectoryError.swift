@@ -19,6 +19,8 @@ public enum DirectoryError: Error, Hashable, Sendable {
     case invalidSignature(String)
     /// An endpoint is malformed, duplicated, or never valid (unspecified, multicast, broadcast, IPv4-mapped).
     case invalidEndpoint(String)
+    /// A sealed record's boxes are malformed: not 1 to 64 of them, one not base64url, or one not 1 to 512 bytes (FRIENDS-v1 part B).
+    case invalidSealed(String)
     /// `issued_at` is further from the server's clock than the allowed skew.
     case clockSkew(issuedAt: UInt64, now: UInt64, allowed: UInt64)
     /// `issued_at` is not before `expires_at`.
@@ -66,6 +68,7 @@ extension DirectoryError {
         case .unsupportedScheme: "unsupported-scheme"
         case .invalidSignature: "invalid-signature"
         case .invalidEndpoint: "invalid-endpoint"
+        case .invalidSealed: "invalid-sealed"
         case .clockSkew: "clock-skew"
         case .invalidValidity: "invalid-validity"
         case .ttlTooLong: "ttl-too-long"
@@ -89,7 +92,7 @@ extension DirectoryError {
     public var status: Int {
         switch self {
         case .malformedJSON, .invalidPermID, .nonCanonicalPermID, .unsupportedKey, .permIDMismatch,
-             .unsupportedScheme, .invalidSignature, .invalidEndpoint, .clockSkew, .invalidValidity,
+             .unsupportedScheme, .invalidSignature, .invalidEndpoint, .invalidSealed, .clockSkew, .invalidValidity,
              .ttlTooLong, .expired, .invalidRequest:
             400
         case .badSignature, .endpointNotSource, .endpointNotAllowed: 403
@@ -115,6 +118,7 @@ extension DirectoryError {
         case .unsupportedScheme: "Unsupported signature scheme"
         case .invalidSignature: "Invalid signature encoding"
         case .invalidEndpoint: "Invalid endpoint"
+        case .invalidSealed: "Invalid sealed boxes"
         case .clockSkew: "Clock skew too large"
         case .invalidValidity: "Invalid validity interval"
         case .ttlTooLong: "TTL too long"
@@ -145,6 +149,7 @@ extension DirectoryError {
         case .unsupportedScheme(let why): why
         case .invalidSignature(let why): why
         case .invalidEndpoint(let why): why
+        case .invalidSealed(let why): why
         case .clockSkew(let issuedAt, let now, let allowed):
             "issued_at \(issuedAt) is more than \(allowed) s from the server's clock \(now)"
         case .invalidValidity(let issuedAt, let expiresAt):

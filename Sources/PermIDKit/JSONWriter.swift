@@ -35,6 +35,12 @@ public struct JSONWriter: Sendable {
         appendDigits(UInt64(value.magnitude))
     }
 
+    /// Writes `true` or `false`.
+    public mutating func bool(_ name: String?, _ value: Bool) {
+        prefix(name)
+        bytes += Array((value ? "true" : "false").utf8)
+    }
+
     /// Writes `null`.
     public mutating func null(_ name: String? = nil) {
         prefix(name)

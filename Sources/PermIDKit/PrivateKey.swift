@@ -20,7 +20,7 @@ public final class PrivateKey: @unchecked Sendable {
     // documents as safe from several threads.
     private let key: OpaquePointer
     /// For a `LibNaCLSK:` key, the X25519 secret that comes first in IPv8's form; `nil` otherwise.
-    private let libnaclCryptSecret: [UInt8]?
+    let libnaclCryptSecret: [UInt8]?
     /// The PermID of the matching public key.
     public let permID: PermID
 

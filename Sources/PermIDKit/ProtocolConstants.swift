@@ -21,4 +21,12 @@ public enum ProtocolConstants {
     public static let blindingPeriod: UInt64 = 86_400
     /// How long past the end of its epoch a record under a blinded PermID may stay valid, in seconds (FRIENDS-v1 part A).
     public static let blindedRecordGrace: UInt64 = 3_600
+    /// How many boxes a sealed record carries (FRIENDS-v1 part B).
+    public static let sealedBoxCounts = 1...64
+    /// The sizes a sealed box may have, in bytes (FRIENDS-v1 part B).
+    public static let sealedBoxSizes = 1...512
+    /// The length of every box's plaintext: u8 count ‖ endpoints ‖ zero bytes (FRIENDS-v1 part B).
+    public static let sealedPlaintextLength = 160
+    /// Tools pad a sealed record's box list to a multiple of this (FRIENDS-v1 part B).
+    public static let sealedBoxPadding = 8
 }

@@ -20,12 +20,20 @@ public struct RecordFields: Hashable, Sendable {
     public var issuedAt: UInt64
     /// The `expires_at` member, 0 ... 2^53 − 1.
     public var expiresAt: UInt64
-    /// The `endpoints` member.
-    public var endpoints: [EndpointFields]
+    /// What the record carries: exactly one of the members `endpoints` and `sealed` (FRIENDS-v1 part B).
+    public enum Content: Hashable, Sendable {
+        /// The `endpoints` member.
+        case endpoints([EndpointFields])
+        /// The `sealed` member: the boxes as sent, not yet decoded.
+        case sealed([String])
+    }
+
+    /// The `endpoints` or the `sealed` member.
+    public var content: Content
     /// The `signature` member, not yet decoded.
     public var signature: String
 
-    private static let memberNames: Set<String> = ["permid", "sig_alg", "seq", "issued_at", "expires_at", "endpoints", "signature"]
+    private static let memberNames: Set<String> = ["permid", "sig_alg", "seq", "issued_at", "expires_at", "endpoints", "sealed", "signature"]
 
     /// Parses a JSON body strictly and checks its shape.
     ///
@@ -62,8 +70,26 @@ public struct RecordFields: Hashable, Sendable {
             seq: seq,
             issuedAt: try safeInteger(try required("issued_at"), "issued_at"),
             expiresAt: try safeInteger(try required("expires_at"), "expires_at"),
-            endpoints: try endpoints(try required("endpoints")),
+            content: try content(byName["endpoints"], byName["sealed"]),
             signature: try string(try required("signature"), "signature"))
+    }
+
+    private static func content(_ endpoints: JSONValue?, _ sealed: JSONValue?) throws(DirectoryError) -> Content {
+        switch (endpoints, sealed) {
+        case (let endpoints?, nil): return .endpoints(try self.endpoints(endpoints))
+        case (nil, let sealed?): return .sealed(try boxes(sealed))
+        case (nil, nil): throw .malformedJSON("missing member \"endpoints\" (or \"sealed\")")
+        case (_?, _?): throw .malformedJSON("a record carries \"endpoints\" or \"sealed\", not both")
+        }
+    }
+
+    private static func boxes(_ value: JSONValue) throws(DirectoryError) -> [String] {
+        guard case .array(let elements) = value else {
+            throw .malformedJSON("\"sealed\" must be an array, got \(value.typeName)")
+        }
+        var output = [String]()
+        for (index, element) in elements.enumerated() { output.append(try string(element, "sealed[\(index)]")) }
+        return output
     }
 
     private static func endpoints(_ value: JSONValue) throws(DirectoryError) -> [EndpointFields] {

@@ -1,5 +1,5 @@
 /// Applies the rules of PROTOCOL-v1 §4 that need no store, in the protocol's order:
-/// shape → PermID → scheme → signature length → endpoints → freshness → signature.
+/// shape → PermID → scheme → signature length → endpoints (or sealed boxes) → freshness → signature.
 ///
 /// Endpoint policy needs the request's source (``EndpointPolicy``) and the sequence rule needs
 /// the store; both come after this.
@@ -62,7 +62,7 @@ public struct RecordValidator: Sendable {
         return try validate(fields, key: try PublicKey(text: permID), now: now, freshness: freshness)
     }
 
-    /// Runs the steps after the PermID: scheme, signature length, endpoints, freshness, signature.
+    /// Runs the steps after the PermID: scheme, signature length, endpoints or boxes, freshness, signature.
     public func validate(_ fields: RecordFields, key: PublicKey, now: UInt64, freshness: Freshness) throws(DirectoryError) -> SignedRecord {
         let keyType = key.permID.keyType
         guard let scheme = SignatureScheme(rawValue: fields.sigAlg) else {
@@ -77,11 +77,15 @@ public struct RecordValidator: Sendable {
         guard signature.count == keyType.signatureLength else {
             throw .invalidSignature("\(keyType.name) signatures have \(keyType.signatureLength) bytes, got \(signature.count)")
         }
-        let endpoints = try Self.endpoints(fields.endpoints)
+        let content: RecordContent
+        switch fields.content {
+        case .endpoints(let endpoints): content = .endpoints(try Self.endpoints(endpoints))
+        case .sealed(let boxes): content = .sealed(try Self.boxes(boxes))
+        }
         try checkFreshness(issuedAt: fields.issuedAt, expiresAt: fields.expiresAt, now: now, freshness: freshness)
         let record = SignedRecord(
             permID: key.permID, scheme: scheme, seq: fields.seq, issuedAt: fields.issuedAt,
-            expiresAt: fields.expiresAt, endpoints: endpoints, signature: signature)
+            expiresAt: fields.expiresAt, content: content, signature: signature)
         guard key.verify(signature: signature, message: record.message, scheme: scheme) else { throw .badSignature }
         return record
     }
@@ -112,6 +116,24 @@ public struct RecordValidator: Sendable {
             endpoints.append(endpoint)
         }
         return endpoints
+    }
+
+    /// Decodes and checks a sealed record's boxes: 1 to 64, each unpadded base64url of 1 to 512 bytes (FRIENDS-v1 part B).
+    static func boxes(_ fields: [String]) throws(DirectoryError) -> [[UInt8]] {
+        let counts = ProtocolConstants.sealedBoxCounts, sizes = ProtocolConstants.sealedBoxSizes
+        guard counts.contains(fields.count) else {
+            throw .invalidSealed("a sealed record has \(counts.lowerBound) to \(counts.upperBound) boxes, got \(fields.count)")
+        }
+        var boxes = [[UInt8]]()
+        boxes.reserveCapacity(fields.count)
+        for (index, field) in fields.enumerated() {
+            guard let box = Base64URL.decode(field) else { throw .invalidSealed("sealed[\(index)] is not unpadded base64url") }
+            guard sizes.contains(box.count) else {
+                throw .invalidSealed("sealed[\(index)] has \(box.count) bytes; a box has \(sizes.lowerBound) to \(sizes.upperBound)")
+            }
+            boxes.append(box)
+        }
+        return boxes
     }
 
     /// The freshness rules of PROTOCOL-v1 §4.2, in its order.

@@ -3,12 +3,21 @@ extension SignedRecord {
     ///
     /// - Throws: ``KeyError`` if signing fails.
     public static func sign(
-        with key: BlindedPrivateKey, seq: UInt64, issuedAt: UInt64, expiresAt: UInt64, endpoints: [Endpoint]
+        with key: BlindedPrivateKey, seq: UInt64, issuedAt: UInt64, expiresAt: UInt64, content: RecordContent
     ) throws(KeyError) -> SignedRecord {
         let message = Self.message(
-            permID: key.permID, scheme: key.scheme, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt, endpoints: endpoints)
+            permID: key.permID, scheme: key.scheme, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt, content: content)
         return SignedRecord(
             permID: key.permID, scheme: key.scheme, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt,
-            endpoints: endpoints, signature: try key.sign(message))
+            content: content, signature: try key.sign(message))
+    }
+
+    /// Builds and signs an open record under a blinded PermID.
+    ///
+    /// - Throws: ``KeyError`` if signing fails.
+    public static func sign(
+        with key: BlindedPrivateKey, seq: UInt64, issuedAt: UInt64, expiresAt: UInt64, endpoints: [Endpoint]
+    ) throws(KeyError) -> SignedRecord {
+        try sign(with: key, seq: seq, issuedAt: issuedAt, expiresAt: expiresAt, content: .endpoints(endpoints))
     }
 }

@@ -14,14 +14,21 @@ extension SignedRecord {
         writer.number("seq", seq)
         writer.number("issued_at", issuedAt)
         writer.number("expires_at", expiresAt)
-        writer.beginArray("endpoints")
-        for endpoint in endpoints {
-            writer.beginObject()
-            writer.string("ip", endpoint.address.description)
-            writer.number("port", Int(endpoint.port))
-            writer.endObject()
+        switch content {
+        case .endpoints(let endpoints):
+            writer.beginArray("endpoints")
+            for endpoint in endpoints {
+                writer.beginObject()
+                writer.string("ip", endpoint.address.description)
+                writer.number("port", Int(endpoint.port))
+                writer.endObject()
+            }
+            writer.endArray()
+        case .sealed(let boxes):
+            writer.beginArray("sealed")
+            for box in boxes { writer.string(nil, Base64URL.encode(box)) }
+            writer.endArray()
         }
-        writer.endArray()
         writer.string("signature", Base64URL.encode(signature))
         writer.endObject()
     }

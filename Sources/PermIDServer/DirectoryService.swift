@@ -139,7 +139,10 @@ public final class DirectoryService: HTTPHandler {
         try requireJSON(request)
         let clock = configuration.clock()
         let record = try configuration.validator.validateAnnouncement(body: request.body, pathPermID: pathPermID, now: clock)
-        try configuration.endpointPolicy.check(record.endpoints, source: context.source.address)
+        // A sealed record's endpoints are unreadable here: the policy has nothing to check (FRIENDS-v1 part B).
+        if case .endpoints(let endpoints) = record.content {
+            try configuration.endpointPolicy.check(endpoints, source: context.source.address)
+        }
         // Checked here but spent only when the store accepts: a replay of the owner's own record (409)
         // must not use up the owner's allowance.
         if let permIDLimiter, let wait = permIDLimiter.wait(record.permID.bytes, now: monotonicSeconds) {

@@ -4,7 +4,8 @@ import Foundation
 /// A value bound to a query parameter, sent in binary.
 enum PostgresValue {
     case int64(Int64)
-    case bytes([UInt8])
+    /// A bytea; `nil` is NULL.
+    case bytes([UInt8]?)
     case text(String)
 
     /// The type OID the parameter is declared with (int8, bytea, text).
@@ -16,8 +17,8 @@ enum PostgresValue {
         }
     }
 
-    /// The binary wire form.
-    fileprivate var wireBytes: [UInt8] {
+    /// The binary wire form; `nil` for NULL.
+    fileprivate var wireBytes: [UInt8]? {
         switch self {
         case .int64(let value): withUnsafeBytes(of: value.bigEndian) { Array($0) }
         case .bytes(let bytes): bytes
@@ -120,10 +121,14 @@ final class PostgresConnection: @unchecked Sendable {
             prepared[sql] = name
         }
         var buffer = [UInt8]()
-        var offsets = [Int]()
+        var offsets = [Int?]()
         var lengths = [Int32]()
         for parameter in parameters {
-            let bytes = parameter.wireBytes
+            guard let bytes = parameter.wireBytes else {
+                offsets.append(nil)
+                lengths.append(0)
+                continue
+            }
             offsets.append(buffer.count)
             lengths.append(Int32(bytes.count))
             buffer += bytes
@@ -132,8 +137,9 @@ final class PostgresConnection: @unchecked Sendable {
         let formats = [Int32](repeating: 1, count: parameters.count)
         let result = buffer.withUnsafeBufferPointer { bytes -> OpaquePointer? in
             guard let base = bytes.baseAddress else { return nil }
-            let pointers: [UnsafePointer<CChar>?] = offsets.map {
-                UnsafeRawPointer(base + $0).assumingMemoryBound(to: CChar.self)
+            // A null pointer is SQL NULL.
+            let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in
+                offset.map { UnsafeRawPointer(base + $0).assumingMemoryBound(to: CChar.self) }
             }
             return PQexecPrepared(handle, name, Int32(parameters.count), pointers, lengths, formats, 1)
         }

@@ -88,20 +88,22 @@ public final class PostgresRecordStore: DatabaseRecordStore {
     /// returns a row only when it wrote (`xmax = 0` for a new row). When it returns none, the
     /// conflicting row stays locked by this transaction, so the seq read next is the one that refused it.
     static let upsertSQL = """
-        INSERT INTO records AS r (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        INSERT INTO records AS r (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (permid) DO UPDATE SET
             sig_alg = excluded.sig_alg, seq = excluded.seq, issued_at = excluded.issued_at,
-            expires_at = excluded.expires_at, endpoints = excluded.endpoints, signature = excluded.signature
+            expires_at = excluded.expires_at, endpoints = excluded.endpoints, signature = excluded.signature,
+            sealed = excluded.sealed
         WHERE r.seq < excluded.seq
         RETURNING (r.xmax = 0)
         """
 
     private static func apply(_ record: SignedRecord, on connection: PostgresConnection) throws(PostgresError) -> AnnounceOutcome {
         let permID = record.permID.bytes
+        let stored = StoredContent(record.content)
         let written = try connection.query(upsertSQL, [
             .bytes(permID), .int64(Int64(record.scheme.code)), .int64(Int64(record.seq)), .int64(Int64(record.issuedAt)),
-            .int64(Int64(record.expiresAt)), .bytes(Endpoint.encode(record.endpoints)), .bytes(record.signature),
+            .int64(Int64(record.expiresAt)), .bytes(stored.endpoints), .bytes(record.signature), .bytes(stored.sealed),
         ])
         guard written.count == 1 else {
             let stored = try connection.query("SELECT seq FROM records WHERE permid = $1", [.bytes(permID)])
@@ -128,7 +130,7 @@ public final class PostgresRecordStore: DatabaseRecordStore {
         ), addresses AS (
             DELETE FROM record_addresses WHERE permid IN (SELECT permid FROM expired)
         )
-        UPDATE records r SET endpoints = NULL, signature = NULL
+        UPDATE records r SET endpoints = NULL, signature = NULL, sealed = NULL
         FROM expired e WHERE r.permid = e.permid
         RETURNING r.permid
         """
@@ -157,7 +159,7 @@ public final class PostgresRecordStore: DatabaseRecordStore {
 
     // MARK: - Reads
 
-    private static let columns = "permid, sig_alg, seq, issued_at, expires_at, endpoints, signature"
+    private static let columns = "permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed"
 
     static let recordSQL = "SELECT \(columns) FROM records WHERE permid = $1 AND expires_at > $2 AND signature IS NOT NULL"
 
@@ -191,7 +193,7 @@ public final class PostgresRecordStore: DatabaseRecordStore {
     /// A page of live records with an endpoint at an address; `record_addresses` holds only rows of
     /// records with a signature, so this too reads only the page.
     static let listByAddressSQL = """
-        SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature
+        SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature, r.sealed
         FROM record_addresses a JOIN records r ON r.permid = a.permid
         WHERE a.permid > $1 AND r.expires_at > $2 AND r.signature IS NOT NULL AND a.address = $4
         ORDER BY a.permid LIMIT $3
@@ -249,12 +251,12 @@ public final class PostgresRecordStore: DatabaseRecordStore {
     private static func record(from rows: PostgresResult, row: Int) -> SignedRecord? {
         guard let permIDBytes = rows.bytes(row, 0), let permID = PermID(canonicalLayout: permIDBytes),
               let scheme = SignatureScheme(code: UInt8(truncatingIfNeeded: rows.int64(row, 1))),
-              let endpointBytes = rows.bytes(row, 5), let endpoints = Endpoint.decode(endpointBytes),
+              let content = StoredContent(endpoints: rows.bytes(row, 5), sealed: rows.bytes(row, 7)).content,
               let signature = rows.bytes(row, 6)
         else { return nil }
         return SignedRecord(
             permID: permID, scheme: scheme, seq: UInt64(rows.int64(row, 2)), issuedAt: UInt64(rows.int64(row, 3)),
-            expiresAt: UInt64(rows.int64(row, 4)), endpoints: endpoints, signature: signature)
+            expiresAt: UInt64(rows.int64(row, 4)), content: content, signature: signature)
     }
 }
 

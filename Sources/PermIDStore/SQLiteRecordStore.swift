@@ -129,11 +129,12 @@ public final class SQLiteRecordStore: RecordStore {
         }
 
         let upsert = try connection.statement("""
-            INSERT INTO records (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            INSERT INTO records (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
             ON CONFLICT (permid) DO UPDATE SET
                 sig_alg = excluded.sig_alg, seq = excluded.seq, issued_at = excluded.issued_at,
-                expires_at = excluded.expires_at, endpoints = excluded.endpoints, signature = excluded.signature
+                expires_at = excluded.expires_at, endpoints = excluded.endpoints, signature = excluded.signature,
+                sealed = excluded.sealed
             WHERE excluded.seq > records.seq
             """)
         try upsert.bind(record.permID.bytes, at: 1)
@@ -141,8 +142,10 @@ public final class SQLiteRecordStore: RecordStore {
         try upsert.bind(Int64(record.seq), at: 3)
         try upsert.bind(Int64(record.issuedAt), at: 4)
         try upsert.bind(Int64(record.expiresAt), at: 5)
-        try upsert.bind(Endpoint.encode(record.endpoints), at: 6)
+        let stored = StoredContent(record.content)
+        try upsert.bind(stored.endpoints, at: 6)
         try upsert.bind(record.signature, at: 7)
+        try upsert.bind(stored.sealed, at: 8)
         try upsert.run()
         guard connection.changes == 1 else { return .stale(storedSeq: storedSeq ?? 0) }
 
@@ -179,7 +182,7 @@ public final class SQLiteRecordStore: RecordStore {
                 for (permID, endpoints) in rows {
                     try Self.deleteAddresses(Endpoint.decode(endpoints) ?? [], of: permID, on: connection)
                     let tombstone = try connection.statement(
-                        "UPDATE records SET endpoints = NULL, signature = NULL WHERE permid = ? AND expires_at <= ?")
+                        "UPDATE records SET endpoints = NULL, signature = NULL, sealed = NULL WHERE permid = ? AND expires_at <= ?")
                     try tombstone.bind(permID, at: 1)
                     try tombstone.bind(Int64(now), at: 2)
                     try tombstone.run()
@@ -193,7 +196,7 @@ public final class SQLiteRecordStore: RecordStore {
 
     // MARK: - Reads
 
-    private static let columns = "permid, sig_alg, seq, issued_at, expires_at, endpoints, signature"
+    private static let columns = "permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed"
 
     /// One live record by PermID (a static text: the statement cache is keyed by it, on every resolve).
     static let liveRecordSQL = "SELECT \(columns) FROM records WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL"
@@ -232,7 +235,7 @@ public final class SQLiteRecordStore: RecordStore {
     /// A page of live records with an endpoint at an address. `record_addresses` holds only rows of
     /// records with a signature (sweeping and replacing delete the others), so this too reads only the page.
     static let listByAddressSQL = """
-        SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature
+        SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature, r.sealed
         FROM record_addresses a JOIN records r ON r.permid = a.permid
         WHERE a.address = ?1 AND a.permid > ?2 AND r.expires_at > ?3 AND r.signature IS NOT NULL
         ORDER BY a.permid LIMIT ?4
@@ -306,12 +309,12 @@ public final class SQLiteRecordStore: RecordStore {
     private static func record(from row: SQLiteStatement) -> SignedRecord? {
         guard let permIDBytes = row.blob(0), let permID = PermID(canonicalLayout: permIDBytes),
               let scheme = SignatureScheme(code: UInt8(truncatingIfNeeded: row.int64(1))),
-              let endpointBytes = row.blob(5), let endpoints = Endpoint.decode(endpointBytes),
+              let content = StoredContent(endpoints: row.blob(5), sealed: row.blob(7)).content,
               let signature = row.blob(6)
         else { return nil }
         return SignedRecord(
             permID: permID, scheme: scheme, seq: UInt64(row.int64(2)), issuedAt: UInt64(row.int64(3)),
-            expiresAt: UInt64(row.int64(4)), endpoints: endpoints, signature: signature)
+            expiresAt: UInt64(row.int64(4)), content: content, signature: signature)
     }
 }
 

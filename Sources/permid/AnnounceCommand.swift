@@ -22,12 +22,22 @@ struct AnnounceCommand: ParsableCommand {
             is printed on the first line, it is announced with --keep-alive, and withdrawn on SIGINT/SIGTERM. \
             Once the process ends, nobody can announce that PermID again.
 
+            With --friends-only the record is sealed (FRIENDS-v1): it is announced under this key's blinded \
+            PermID of the current day (`permid blind`), which the directory cannot link to the key or to other \
+            days, and its endpoints are in boxes only the chosen friends can open (--friend, repeatable; every \
+            friend in `permid friends list` by default; friends need ed25519, libnacl, p256 or p384 keys). The \
+            box list is padded to a multiple of 8. The record expires at most an hour after the day ends; with \
+            --keep-alive it is announced anew under the next day's blinded PermID as the day turns, and the old \
+            day's record is withdrawn. Friends find it with `permid resolve NAME`.
+
             Examples:
               permid announce --server http://dir.example:8080 --port 6881
               permid announce --endpoint 203.0.113.5:6881 --endpoint [2001:db8::5]:6881 --ttl 600
               permid announce --port 6881 --keep-alive --withdraw-on-exit
               permid announce --key work --port 6881
               permid announce --single-use --port 6881
+              permid announce --friends-only --port 6881 --keep-alive
+              permid announce --friends-only --friend alice --friend bob --endpoint 203.0.113.5:6881
             """
     )
 
@@ -58,6 +68,14 @@ struct AnnounceCommand: ParsableCommand {
     @Option(help: "With --single-use: the fresh key's type.")
     var type: KeyType = .ed25519
 
+    @Flag(help: "Seal the endpoints for friends only, under this key's blinded PermID of the day.")
+    var friendsOnly = false
+
+    @Option(name: .customLong("friend"), help: ArgumentHelp(
+        "With --friends-only: a friend (name or PermID) who can open the record; repeatable. Default: every friend.",
+        valueName: "name|permid"))
+    var friends: [String] = []
+
     @Option(help: "With --keep-alive: seconds between checks of the address the directory sees.")
     var checkInterval: Double = 30
 
@@ -71,6 +89,13 @@ struct AnnounceCommand: ParsableCommand {
         guard ttl >= 1 else { throw ValidationError("--ttl must be at least 1") }
         guard !withdrawOnExit || keepAlive || singleUse else { throw ValidationError("--withdraw-on-exit needs --keep-alive") }
         guard !singleUse || key.key == nil else { throw ValidationError("--single-use makes its own key: drop --key") }
+        guard friends.isEmpty || friendsOnly else { throw ValidationError("--friend needs --friends-only") }
+        guard !friendsOnly || !singleUse else {
+            throw ValidationError("--friends-only and --single-use do not go together: a single-use PermID is already unlinkable")
+        }
+        guard !friendsOnly || scheme == nil else {
+            throw ValidationError("--friends-only signs with the blinded key's own scheme (ed25519 or ecdsa-sha256): drop --scheme")
+        }
     }
 
     func run() throws {
@@ -83,7 +108,9 @@ struct AnnounceCommand: ParsableCommand {
             announcer = Announcer(key: fresh, client: try server.client(), seqState: .inMemory, ttl: ttl, scheme: scheme)
         } else {
             let (privateKey, path) = try key.load()
-            announcer = Announcer(key: privateKey, client: try server.client(), seqState: .beside(keyFile: path), ttl: ttl, scheme: scheme)
+            announcer = Announcer(
+                key: privateKey, client: try server.client(), seqState: .beside(keyFile: path), ttl: ttl, scheme: scheme,
+                audience: friendsOnly ? .friends(try audience()) : .everyone)
         }
         let source: EndpointSource = endpoints.isEmpty ? .observed(port: port!) : .fixed(endpoints)
         guard keepAlive else {
@@ -103,10 +130,43 @@ struct AnnounceCommand: ParsableCommand {
             })
     }
 
+    /// The friends to seal for: those named with --friend (each must be able to receive boxes), or every
+    /// friend whose key can (the others are named on stderr and left out).
+    private func audience() throws -> [PermID] {
+        let list = FriendsList(beside: Keyring.standard())
+        guard friends.isEmpty else {
+            return try friends.map { text in
+                let permID = try list.permID(for: text)
+                do {
+                    _ = try SealingPublicKey(permID: permID)
+                } catch {
+                    throw CLIFailure(.usage, "\(text.printable): \(error)")
+                }
+                return permID
+            }
+        }
+        var able = [PermID]()
+        for friend in try list.load() {
+            do {
+                _ = try SealingPublicKey(permID: friend.permID)
+                able.append(friend.permID)
+            } catch {
+                FileHandle.standardError.write("permid: leaving out \(friend.name): \(error)\n")
+            }
+        }
+        guard !able.isEmpty else {
+            throw CLIFailure(.usage, "no friend can open a sealed record: add one with `permid friends add NAME PERMID`, or give --friend PERMID")
+        }
+        return able
+    }
+
     private func report(_ record: SignedRecord) {
         // Written unbuffered, one line per announcement, so a log pipe sees each at once.
         if json {
             FileHandle.standardOutput.write(String(decoding: record.json, as: UTF8.self) + "\n")
+        } else if let boxes = record.sealedBoxes {
+            FileHandle.standardOutput.write(
+                "\(isoTime(unixNow())) announced seq \(record.seq) sealed in \(boxes.count) boxes under \(record.permID.text), valid until \(isoTime(record.expiresAt))\n")
         } else {
             let targets = record.endpoints.isEmpty ? "withdrawn" : record.endpoints.map(\.description).joined(separator: " ")
             FileHandle.standardOutput.write("\(isoTime(unixNow())) announced seq \(record.seq): \(targets), valid until \(isoTime(record.expiresAt))\n")

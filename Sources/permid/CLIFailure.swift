@@ -9,6 +9,7 @@ struct CLIFailure: Error {
         case verificationFailed = 3
         case server = 4
         case local = 5
+        case notShared = 6
     }
 
     let status: Status

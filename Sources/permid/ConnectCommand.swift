@@ -10,13 +10,14 @@ struct ConnectCommand: ParsableCommand {
         abstract: "Connect to a peer with the PermID TLS handshake (FRIENDS-v1 part C) and relay stdin/stdout.",
         discussion: """
             TARGET is a PermID (its endpoints are resolved through the directory and verified, then tried \
-            in order; the peer must prove that PermID), a friend's NAME (`permid friends`; likewise), or HOST:PORT \
-            (then the peer must prove --expect, when given). After the handshake stderr gets \
+            in order; the peer must prove that PermID), a friend's NAME (`permid friends`; found as `permid \
+            resolve NAME` finds it: privately first, opening a sealed record with --key, then its public record), \
+            or HOST:PORT (then the peer must prove --expect, when given). After the handshake stderr gets \
             `authenticated PERMID` and bytes are relayed until both sides have closed.
 
             A peer that proves another PermID, or no valid proof, ends it with exit status 3 before any \
             byte is sent. Exit status: 0 ok, 1 usage, 2 not found, 3 proof failed or refused, 4 network \
-            or server error, 5 local error.
+            or server error, 5 local error, 6 a friend's sealed record is not shared with --key.
 
             Examples:
               permid connect 127.0.0.1:7000 --expect MCowBQYDK2VwAyEA...
@@ -54,7 +55,8 @@ struct ConnectCommand: ParsableCommand {
             if let expected, expected != permID {
                 throw CLIFailure(.usage, "--expect differs from the target's PermID")
             }
-            stream = try connect(to: permID, identity: identity)
+            let isFriend = (try? PublicKey(text: target)) == nil
+            stream = try connect(to: permID, endpoints: isFriend ? try friendEndpoints(permID, key: identity) : try endpoints(of: permID), identity: identity)
         }
         announcePeer(stream.peer, friends)
         do {
@@ -72,17 +74,36 @@ struct ConnectCommand: ParsableCommand {
         }
     }
 
-    /// Resolves a PermID's verified endpoints through the directory and tries them in order.
-    private func connect(to permID: PermID, identity: PrivateKey) throws -> AuthenticatedStream {
-        let record: SignedRecord
+    /// A PermID's verified endpoints, from its public record.
+    private func endpoints(of permID: PermID) throws -> [Endpoint] {
         switch try server.client().resolve(permID) {
-        case .found(let found): record = found
+        case .found(let record): return record.endpoints
         case .notFound: throw CLIFailure(.notFound, "\(permID.text): not found in the directory")
         case .forged(let why): throw CLIFailure(.verificationFailed, "\(permID.text): FORGED record refused: \(why)")
         }
-        guard !record.endpoints.isEmpty else { throw CLIFailure(.notFound, "\(permID.text): withdrawn by its owner") }
+    }
+
+    /// A friend's verified endpoints: from its blinded PermIDs (a sealed record opened with `key`), else its public record.
+    private func friendEndpoints(_ permID: PermID, key: PrivateKey) throws -> [Endpoint] {
+        let location = try server.client().locate(friend: permID, key: key)
+        if case .forged(let why) = location.privately {
+            throw CLIFailure(.verificationFailed, "\(target.printable): FORGED record refused: \(why)")
+        }
+        if let endpoints = location.endpoints { return endpoints }
+        if case .forged(let why)? = location.publicly {
+            throw CLIFailure(.verificationFailed, "\(target.printable): FORGED record refused: \(why)")
+        }
+        if case .notShared = location.privately {
+            throw CLIFailure(.notShared, "\(target.printable): not shared with you (a sealed record with no box for this key), and no public record")
+        }
+        throw CLIFailure(.notFound, "\(target.printable): not found in the directory")
+    }
+
+    /// Tries a PermID's verified endpoints in order.
+    private func connect(to permID: PermID, endpoints: [Endpoint], identity: PrivateKey) throws -> AuthenticatedStream {
+        guard !endpoints.isEmpty else { throw CLIFailure(.notFound, "\(permID.text): withdrawn by its owner") }
         var lastFailure: CLIFailure?
-        for endpoint in record.endpoints {
+        for endpoint in endpoints {
             do {
                 return try connect(host: "\(endpoint.address)", port: endpoint.port, identity: identity, expected: permID)
             } catch let failure as CLIFailure {

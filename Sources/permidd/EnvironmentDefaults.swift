@@ -24,7 +24,7 @@ enum EnvironmentDefaults {
 
     /// The arguments to parse: the command line plus options taken from the environment.
     static func arguments(_ commandLine: [String], environment: [String: String]) -> [String] {
-        var arguments = Array(commandLine.dropFirst())
+        let arguments = Array(commandLine.dropFirst())
         let subcommand = arguments.first.flatMap { options[$0] != nil ? $0 : nil } ?? "serve"
         if arguments.first != subcommand && !(arguments.first?.hasPrefix("-") ?? true) { return arguments }
         var extra = [String]()

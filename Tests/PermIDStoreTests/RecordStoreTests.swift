@@ -107,6 +107,38 @@ import Testing
         #expect(try store.counts(now: now + 5) == later)
     }
 
+    /// FRIENDS-v1 part B: a sealed record is stored and served byte for byte, shares the seq sequence with
+    /// open records, is listed but never by address, is no withdrawal, and is swept like any other.
+    @Test(arguments: StoreFixtures.backends) func sealedRecordsShareTheSequenceAndAreNeverListedByAddress(backend: StoreBackend) throws {
+        let store = try StoreFixtures.store(backend)
+        let open = StoreFixtures.record(key, seq: 4, endpoints: ["198.51.100.9:1"])
+        #expect(try store.announce(open) == .created)
+        let sealed = StoreFixtures.sealedRecord(key, seq: 5, boxes: 64, length: 512)
+        #expect(try store.announce(sealed) == .replaced)
+        #expect(try store.announce(StoreFixtures.record(key, seq: 5)) == .stale(storedSeq: 5), "an open record with the sealed one's seq")
+        let served = try #require(try store.record(for: key.permID.bytes, now: now))
+        #expect(served == sealed && served.json == sealed.json)
+        #expect(try RecordValidator().validateRecord(json: served.json, now: now, freshness: .resolving(expected: key.permID)) == sealed)
+        #expect(try store.records(for: [key.permID.bytes], now: now)[key.permID.bytes] == sealed)
+        #expect(try store.list(after: nil, address: nil, limit: 10, now: now).records == [sealed])
+        #expect(try store.list(after: nil, address: IPAddress("198.51.100.9"), limit: 10, now: now).records.isEmpty,
+                "the open record's address went with it")
+        #expect(try store.counts(now: now).withdrawn == 0 && store.counts(now: now).live == 1)
+
+        let reopened = StoreFixtures.record(key, seq: 6, endpoints: [])
+        #expect(try store.announce(reopened) == .replaced, "a withdrawal (open, no endpoints) replaces a sealed record")
+        #expect(try store.record(for: key.permID.bytes, now: now) == reopened)
+        #expect(try store.counts(now: now).withdrawn == 1)
+        #expect(try store.announce(StoreFixtures.sealedRecord(key, seq: 6)) == .stale(storedSeq: 6))
+
+        let other = try PrivateKey.generate(.ec(.p256))
+        _ = try store.announce(StoreFixtures.sealedRecord(other, seq: 1, boxes: 1, length: 1, expiresAt: now + 5))
+        #expect(try store.sweep(now: now + 5, limit: 10) == 1)
+        #expect(try store.record(for: other.permID.bytes, now: now) == nil, "a swept sealed record is a tombstone")
+        #expect(try store.announce(StoreFixtures.sealedRecord(other, seq: 1)) == .stale(storedSeq: 1))
+        #expect(try store.announce(StoreFixtures.sealedRecord(other, seq: 2)) == .replaced)
+    }
+
     @Test(arguments: StoreFixtures.backends) func aStoreThatStoppedWritesAnswers503AndStillReads(backend: StoreBackend) throws {
         let store = try StoreFixtures.store(backend)
         _ = try store.announce(StoreFixtures.record(key, seq: 1))

@@ -52,6 +52,12 @@ enum StoreFixtures {
             with: key, seq: seq, issuedAt: now, expiresAt: expiresAt, endpoints: endpoints.map { Endpoint($0)! })
     }
 
+    /// A signed sealed record for `key` with `boxes` boxes of `length` bytes (their content does not matter to a store).
+    static func sealedRecord(_ key: PrivateKey, seq: UInt64, boxes: Int = 8, length: Int = 208, expiresAt: UInt64 = now + 3600) -> SignedRecord {
+        let content = RecordContent.sealed((0..<boxes).map { index in [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: length) })
+        return try! SignedRecord.sign(with: key, seq: seq, issuedAt: now, expiresAt: expiresAt, content: content)
+    }
+
     /// The directory holding the test bundle and the package's other built products.
     static var productsDirectory: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

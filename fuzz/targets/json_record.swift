@@ -47,7 +47,8 @@ public func fuzzJSONRecord(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             fatalError("re-encoded record fields do not decode: \(String(decoding: written, as: UTF8.self))")
         }
         require(again == fields, "re-encoded record fields decode to different fields")
-        for endpoint in fields.endpoints {
+        guard case .endpoints(let endpoints) = fields.content else { return 0 }
+        for endpoint in endpoints {
             guard let address = IPAddress(endpoint.ip) else { continue }
             let text = address.description
             guard let reparsed = IPAddress(text) else { fatalError("the canonical text \(text) of \(endpoint.ip) does not parse") }
@@ -80,14 +81,21 @@ private func writeFields(_ fields: RecordFields) -> [UInt8] {
     writer.number("seq", fields.seq)
     writer.number("issued_at", fields.issuedAt)
     writer.number("expires_at", fields.expiresAt)
-    writer.beginArray("endpoints")
-    for endpoint in fields.endpoints {
-        writer.beginObject()
-        writer.string("ip", endpoint.ip)
-        writer.number("port", Int(endpoint.port))
-        writer.endObject()
+    switch fields.content {
+    case .endpoints(let endpoints):
+        writer.beginArray("endpoints")
+        for endpoint in endpoints {
+            writer.beginObject()
+            writer.string("ip", endpoint.ip)
+            writer.number("port", Int(endpoint.port))
+            writer.endObject()
+        }
+        writer.endArray()
+    case .sealed(let boxes):
+        writer.beginArray("sealed")
+        for box in boxes { writer.string(nil, box) }
+        writer.endArray()
     }
-    writer.endArray()
     writer.string("signature", fields.signature)
     writer.endObject()
     return writer.bytes

@@ -1,0 +1,109 @@
+import Crypto
+import Foundation
+import PermIDKit
+
+/// Sealed records (FRIENDS-v1 part B): HPKE (RFC 9180) base-mode boxes, one per friend, each holding the
+/// endpoints; swift-crypto's `HPKE` does the KEM, the key schedule and ChaCha20-Poly1305.
+public enum SealedRecords {
+    /// The box list for `friends`: one box per friend holding `endpoints`, sealed for the record
+    /// `recordPermID`/`seq`, padded with random boxes of a real box's length to a multiple of 8, in random
+    /// order, so the directory learns neither who the friends are nor exactly how many.
+    ///
+    /// - Throws: ``SealingError/unsupportedKeyType(_:)`` for a friend whose key cannot receive boxes (the
+    ///   error's text says which types can); ``SealingError/recipientCount(_:)`` for no friends or more than
+    ///   64; ``SealingError/cryptoFailure(_:)``.
+    public static func boxes(
+        _ endpoints: [Endpoint], for friends: [PermID], recordPermID: PermID, seq: UInt64
+    ) throws(SealingError) -> [[UInt8]] {
+        let padding = ProtocolConstants.sealedBoxPadding
+        let maximum = ProtocolConstants.sealedBoxCounts.upperBound
+        guard !friends.isEmpty, friends.count <= maximum else { throw .recipientCount(friends.count) }
+        let info = SealedBox.info(permID: recordPermID, seq: seq)
+        let plaintext = SealedBox.plaintext(endpoints: endpoints)
+        var boxes = [[UInt8]]()
+        for friend in friends {
+            boxes.append(try seal(plaintext, to: try SealingPublicKey(permID: friend), info: info))
+        }
+        let lengths = boxes.map(\.count)
+        var generator = SystemRandomNumberGenerator()
+        while boxes.count % padding != 0 {
+            let length = lengths.randomElement(using: &generator)!
+            boxes.append((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
+        boxes.shuffle(using: &generator)
+        return boxes
+    }
+
+    /// Seals `plaintext` to `key` with HPKE base mode, the KEM of the key, HKDF-SHA256 and
+    /// ChaCha20-Poly1305, `info`, and an empty `aad`; the box is `enc` ‖ ciphertext.
+    ///
+    /// - Throws: ``SealingError/cryptoFailure(_:)`` when swift-crypto refuses the key or fails.
+    public static func seal(_ plaintext: [UInt8], to key: SealingPublicKey, info: [UInt8]) throws(SealingError) -> [UInt8] {
+        do {
+            var sender: HPKE.Sender
+            let suite = ciphersuite(key.kem)
+            switch key.kem {
+            case .x25519:
+                sender = try HPKE.Sender(recipientKey: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: key.bytes), ciphersuite: suite, info: Data(info))
+            case .p256:
+                sender = try HPKE.Sender(recipientKey: try P256.KeyAgreement.PublicKey(x963Representation: key.bytes), ciphersuite: suite, info: Data(info))
+            case .p384:
+                sender = try HPKE.Sender(recipientKey: try P384.KeyAgreement.PublicKey(x963Representation: key.bytes), ciphersuite: suite, info: Data(info))
+            }
+            let ciphertext = try sender.seal(plaintext)
+            return Array(sender.encapsulatedKey) + Array(ciphertext)
+        } catch {
+            throw .cryptoFailure("\(error)")
+        }
+    }
+
+    /// The plaintext of `box` if `key` opens it with `info`; `nil` when it does not (a box for someone
+    /// else, a padding box, a box moved from another record or version).
+    public static func open(_ box: [UInt8], with key: SealingPrivateKey, info: [UInt8]) -> [UInt8]? {
+        let encLength = key.kem.encapsulatedKeyLength
+        guard box.count == key.kem.boxLength else { return nil }
+        let enc = Data(box[..<encLength])
+        let suite = ciphersuite(key.kem)
+        do {
+            var recipient: HPKE.Recipient
+            switch key.kem {
+            case .x25519:
+                recipient = try HPKE.Recipient(
+                    privateKey: try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: key.bytes), ciphersuite: suite, info: Data(info), encapsulatedKey: enc)
+            case .p256:
+                recipient = try HPKE.Recipient(
+                    privateKey: try P256.KeyAgreement.PrivateKey(rawRepresentation: key.bytes), ciphersuite: suite, info: Data(info), encapsulatedKey: enc)
+            case .p384:
+                recipient = try HPKE.Recipient(
+                    privateKey: try P384.KeyAgreement.PrivateKey(rawRepresentation: key.bytes), ciphersuite: suite, info: Data(info), encapsulatedKey: enc)
+            }
+            return Array(try recipient.open(box[encLength...]))
+        } catch {
+            return nil
+        }
+    }
+
+    /// What a sealed record holds for `key`: the endpoints of the first box of its length that opens,
+    /// `nil` when none does (the record is not shared with this key), `nil` too for an open record.
+    ///
+    /// - Throws: ``SealingError/malformedPlaintext(_:)`` when a box opens but its plaintext is not part B's:
+    ///   the record's owner signed something broken.
+    public static func open(_ record: SignedRecord, with key: SealingPrivateKey) throws(SealingError) -> [Endpoint]? {
+        guard let boxes = record.sealedBoxes else { return nil }
+        let info = SealedBox.info(permID: record.permID, seq: record.seq)
+        for box in boxes where box.count == key.kem.boxLength {
+            if let plaintext = open(box, with: key, info: info) { return try SealedBox.endpoints(plaintext: plaintext) }
+        }
+        return nil
+    }
+
+    private static func ciphersuite(_ kem: SealingKEM) -> HPKE.Ciphersuite {
+        let hpkeKEM: HPKE.KEM
+        switch kem {
+        case .x25519: hpkeKEM = .Curve25519_HKDF_SHA256
+        case .p256: hpkeKEM = .P256_HKDF_SHA256
+        case .p384: hpkeKEM = .P384_HKDF_SHA384
+        }
+        return HPKE.Ciphersuite(kem: hpkeKEM, kdf: .HKDF_SHA256, aead: .chaChaPoly)
+    }
+}
