@@ -123,7 +123,7 @@ let package = Package(
             path: "Tests/StoreCrashWriter"
         ),
         .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit", "store-crash-writer"]),
-        .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit"]),
+        .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit", "PermIDClient"]),
         .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd", "permid-client-example"]),
     ],
     swiftLanguageModes: [.v6]

@@ -64,11 +64,11 @@ extension Announcer {
                     announced = current
                     announcedEpoch = epoch
                     nextAnnouncement = Date().addingTimeInterval(Double(ttl) / 2)
-                    if let epoch { nextAnnouncement = min(nextAnnouncement, Date(timeIntervalSince1970: epochEnd(epoch))) }
+                    if let epoch { nextAnnouncement = min(nextAnnouncement, epochEnd(epoch)) }
                     backoff = Self.backoffBounds.lowerBound
                 }
                 if let stale = staleEpoch {
-                    if UInt64(max(0, Int64(Clock.seconds()) + clockOffset)) < Blinding.latestExpiry(epoch: stale) {
+                    if directoryTime < Blinding.latestExpiry(epoch: stale) {
                         report(.announced(try withdraw(epoch: stale)))
                     }
                     staleEpoch = nil
@@ -93,11 +93,12 @@ extension Announcer {
     /// For friends, the blinding epoch by the directory's clock as far as it is known; `nil` for everyone.
     private var blindingEpoch: UInt64? {
         guard case .friends = audience else { return nil }
-        return Blinding.epoch(at: UInt64(max(0, Int64(Clock.seconds()) + clockOffset)))
+        return Blinding.epoch(at: directoryTime)
     }
 
-    /// When `epoch` ends, in this machine's Unix seconds.
-    private func epochEnd(_ epoch: UInt64) -> Double {
-        Double(epoch + 1) * Double(ProtocolConstants.blindingPeriod) - Double(clockOffset)
+    /// When `epoch` ends, as a date on this machine's clock.
+    private func epochEnd(_ epoch: UInt64) -> Date {
+        let seconds = Double(epoch + 1) * Double(ProtocolConstants.blindingPeriod) - Double(directoryTime)
+        return Date().addingTimeInterval(max(0, seconds))
     }
 }

@@ -26,6 +26,8 @@ public struct Announcer: Sendable {
     public var scheme: SignatureScheme?
     /// Who can read the endpoints.
     public var audience: Audience
+    /// This machine's Unix time in seconds; replaceable so tests can move time (an epoch's turn).
+    public var clock: @Sendable () -> UInt64 = { Clock.seconds() }
     /// Where the last seq used is kept.
     public private(set) var seqState: SeqState
     /// Seconds added to the local clock to date records by the directory's clock (learned from whoami or a
@@ -80,7 +82,7 @@ public struct Announcer: Sendable {
         while true {
             let seq: UInt64
             if let jumpedSeq { seq = jumpedSeq } else { seq = try seqState.next() }
-            let issuedAt = UInt64(max(0, Int64(Clock.seconds()) + clockOffset))
+            let issuedAt = directoryTime
             let record = try sign(endpoints, seq: seq, issuedAt: issuedAt, epoch: epoch)
             if jumpedSeq == nil { try seqState.save(seq) }
             let response = try client.send("PUT", "/v1/peers/\(record.permID.text)", json: record.json)
@@ -163,11 +165,14 @@ public struct Announcer: Sendable {
     ///
     /// - Throws: ``ClientError/untrustworthyAnswer(_:)`` when the clocks differ by more than ``maximumClockOffset``.
     public mutating func adoptClock(of serverTime: UInt64) throws(ClientError) {
-        guard let offset = Clock.secondsAhead(of: serverTime), abs(offset) <= Self.maximumClockOffset else {
+        guard let offset = Clock.secondsAhead(of: serverTime, local: clock()), abs(offset) <= Self.maximumClockOffset else {
             throw .untrustworthyAnswer("the directory's clock (server_time \(serverTime)) differs from this machine's by more than an hour; fix the clock or use another directory")
         }
         clockOffset = offset
     }
+
+    /// Unix seconds by the directory's clock, as far as it is known: ``clock`` plus ``clockOffset``.
+    var directoryTime: UInt64 { UInt64(max(0, Int64(clamping: clock()) + clockOffset)) }
 
     /// The seq to retry with after a 409 naming `stored`: one past it when that is ahead of the next
     /// clock-based seq (`nil`, the next clock-based seq, otherwise or when the answer names none).

@@ -11,6 +11,9 @@ public struct DirectoryClient: Sendable {
     public let server: String
     /// Seconds to wait for each answer.
     public let timeout: Double
+    /// This machine's Unix time in seconds, against which records are checked (and, for friends, the
+    /// blinding epoch chosen); replaceable so tests can move time.
+    public var clock: @Sendable () -> UInt64 = { Clock.seconds() }
     private let base: URL
 
     /// Makes a client for the directory at `server` (an `http` or `https` URL).
@@ -53,7 +56,7 @@ public struct DirectoryClient: Sendable {
     public func resolve(_ permID: PermID) throws(ClientError) -> Resolution {
         let response = try send("GET", "/v1/peers/\(permID.text)")
         switch response.status {
-        case 200: return Self.verify(response.body, for: permID)
+        case 200: return verify(response.body, for: permID)
         case 404: return .notFound
         default: throw .refused(response.refusal)
         }
@@ -74,7 +77,7 @@ public struct DirectoryClient: Sendable {
             "GET", "/v1/peers/\(permID.text)?wait=\(seconds)", headers: knownSeq.map { ["If-None-Match": "\"\($0)\""] } ?? [:],
             waiting: Double(seconds))
         switch response.status {
-        case 200: return Self.verify(response.body, for: permID)
+        case 200: return verify(response.body, for: permID)
         case 304: return nil
         case 404: return knownSeq == nil ? nil : .notFound
         default: throw .refused(response.refusal)
@@ -112,16 +115,16 @@ public struct DirectoryClient: Sendable {
                   let permID = asked[text] else { continue }
             var record = JSONWriter()
             record.value(nil, value)
-            results[permID] = Self.verify(record.bytes, for: permID)
+            results[permID] = verify(record.bytes, for: permID)
         }
         return results
     }
 
     /// Verifies a served record against the PermID that was asked for. The one place a served record is
     /// accepted: there is no way to get a record out of this client without this check.
-    static func verify(_ json: [UInt8], for permID: PermID) -> Resolution {
+    func verify(_ json: [UInt8], for permID: PermID) -> Resolution {
         do {
-            return .found(try RecordValidator().validateRecord(json: json, now: Clock.seconds(), freshness: .resolving(expected: permID)))
+            return .found(try RecordValidator().validateRecord(json: json, now: clock(), freshness: .resolving(expected: permID)))
         } catch {
             return .forged(reason: "\(error.title): \(error.detail)".printable)
         }

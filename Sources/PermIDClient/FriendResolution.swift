@@ -16,7 +16,7 @@ public enum FriendResolution: Hashable, Sendable {
 }
 
 extension DirectoryClient {
-    /// Finds `friend` privately: its blinded PermID of the current epoch (by this machine's clock, or `now`),
+    /// Finds `friend` privately: its blinded PermID of the current epoch (by ``clock``),
     /// then of the previous one, verifies the record served, and opens the box meant for `key` (our
     /// long-term key) in a sealed record.
     ///
@@ -24,8 +24,8 @@ extension DirectoryClient {
     ///
     /// - Throws: ``ClientError/invalidArgument(_:)`` for a friend whose key type cannot be blinded, or a
     ///   `key` that cannot open boxes, when a sealed record needs it; as ``resolve(_:)`` otherwise.
-    public func resolveFriend(_ friend: PermID, key: PrivateKey?, now: UInt64? = nil) throws(ClientError) -> FriendResolution {
-        let current = Blinding.epoch(at: now ?? Clock.seconds())
+    public func resolveFriend(_ friend: PermID, key: PrivateKey?) throws(ClientError) -> FriendResolution {
+        let current = Blinding.epoch(at: clock())
         for epoch in current > 0 ? [current, current - 1] : [current] {
             let blinded: PermID
             do {
@@ -74,10 +74,10 @@ public struct FriendLocation: Hashable, Sendable {
 }
 
 extension DirectoryClient {
-    /// Finds `friend`: privately first (``resolveFriend(_:key:now:)``), then, if that found nothing or a
+    /// Finds `friend`: privately first (``resolveFriend(_:key:)``), then, if that found nothing or a
     /// sealed record not shared with `key`, through its public record (``resolve(_:)``).
     ///
-    /// - Throws: as ``resolveFriend(_:key:now:)`` and ``resolve(_:)``.
+    /// - Throws: as ``resolveFriend(_:key:)`` and ``resolve(_:)``.
     public func locate(friend: PermID, key: PrivateKey?) throws(ClientError) -> FriendLocation {
         let privately = friend.keyType.isBlindable ? try resolveFriend(friend, key: key) : .notFound
         switch privately {

@@ -23,7 +23,7 @@ struct RawHTTPClient {
         contentType: String? = "application/json", chunked: Bool = false
     ) throws -> Response {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
-        if let body, let contentType { head += "Content-Type: \(contentType)\r\n" }
+        if body != nil, let contentType { head += "Content-Type: \(contentType)\r\n" }
         if let body {
             head += chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: \(body.count)\r\n"
         }
