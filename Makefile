@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DATABASE ?= ./data/permid.sqlite
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps pyenv build run test handshake-interop examples postgres-up postgres-down docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
+.PHONY: deps pyenv build run test handshake-interop sealed-interop examples postgres-up postgres-down docs api-check generated-clients hardening-server vectors bench bench-smoke hardening hardening-ci sanitize sanitize-thread fuzz clean
 
 ## deps: install the C libraries permid links against (Debian/Ubuntu), only when missing.
 deps:
@@ -46,7 +46,7 @@ run: build
 ## test: every Swift test (the store and node tests also on a throwaway PostgreSQL, Tests/postgres.sh,
 ## stopped when they end, which also runs the server tests and the API contract check once more with
 ## PostgreSQL as the store), the example programs, the
-## vector cross-check, the docs' command reference, the handshake interop, the API contract check, the
+## vector cross-check, the docs' command reference, the handshake and sealed-record interop, the API contract check, the
 ## generated clients and the server's hardening tests.
 test: deps pyenv
 	swift build --build-tests
@@ -62,6 +62,7 @@ test: deps pyenv
 	bash Tests/docs/systemd_verify.sh .build/debug
 	bash Tests/docs/client_example.sh .build/debug $(PY)
 	$(MAKE) handshake-interop
+	$(MAKE) sealed-interop
 	$(MAKE) api-check
 	$(MAKE) generated-clients
 	$(MAKE) hardening-server
@@ -92,6 +93,15 @@ postgres-down:
 handshake-interop: deps pyenv
 	swift build --product permid
 	$(PY) Tests/handshake/interop.py .build/debug
+
+## sealed-interop: sealed records (FRIENDS-v1 part B) between permid/permidd and an independent
+## implementation (Tests/Vectors/sealed.py: pyhpke, RFC 8032 arithmetic): Python seals for the CLI's
+## keys and opens what `permid announce --friends-only` sealed, every key type both ways; the
+## directory's invalid-sealed checks, the shared seq, listing, lookup, export and import.
+sealed-interop: deps pyenv
+	swift build --product permidd
+	swift build --product permid
+	$(PY) Tests/sealed/interop.py .build/debug
 
 ## api-check: validate openapi.yaml and run schemathesis against a live permidd.
 api-check: deps pyenv

@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(name: "PermIDStoreTests", dependencies: ["PermIDStore", "PermIDKit", "store-crash-writer"]),
         .testTarget(name: "PermIDServerTests", dependencies: ["PermIDServer", "PermIDStore", "PermIDKit", "PermIDClient"]),
-        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "permid", "permidd", "permid-client-example"]),
+        .testTarget(name: "CLITests", dependencies: ["PermIDKit", "PermIDClient", "permid", "permidd", "permid-client-example"]),
     ],
     swiftLanguageModes: [.v6]
 )

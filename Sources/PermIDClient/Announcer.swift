@@ -5,7 +5,8 @@ public enum Audience: Hashable, Sendable {
     /// Everyone: open records under the key's own PermID (PROTOCOL-v1).
     case everyone
     /// These friends only: sealed records under the key's blinded PermID of the current epoch, with a box for
-    /// each friend's long-term PermID (FRIENDS-v1 parts A and B). Withdrawals are open records there.
+    /// each friend's long-term PermID (FRIENDS-v1 parts A and B). Withdrawals are open records there (and
+    /// need no friends: `.friends([])` only withdraws).
     case friends([PermID])
 }
 

@@ -10,12 +10,13 @@ Produces, independently of the Swift implementation:
   bad_keys.json        PermID texts that must be rejected (or are non-canonical)
   worked_example.json  the Ed25519 example built from the seed 00 01 .. 1f
   blinding.json        blinded PermIDs and records of FRIENDS-v1 part A (made by blinding.py)
+  sealed.json          sealed records of FRIENDS-v1 part B (made by sealed.py)
 
 Usage:
   python3 generate.py --out [DIR]    write the files (default DIR: this script's directory)
   python3 generate.py --check [DIR]  re-check committed files; prints "N passed, M failed"
 
-Depends only on the standard library, `cryptography`, `ipv8-rust-tunnels` and the `openssl`
+Depends only on the standard library, `cryptography`, `ipv8-rust-tunnels`, `pyhpke` and the `openssl`
 command-line tool (3.x, used for the binary sect* curves that `cryptography` lacks).
 """
 
@@ -803,6 +804,7 @@ def write_all(out: Path) -> None:
         "bad_keys.json": make_bad_keys(),
         "worked_example.json": make_worked_example(),
         "blinding.json": blinding.make_blinding(),
+        "sealed.json": sealed.make_sealed(),
     }
     for name, content in files.items():
         (out / name).write_text(render(content))
@@ -959,6 +961,7 @@ def check_all(directory: Path) -> bool:
     guarded(c, "bad_keys.json", check_bad_keys, directory)
     guarded(c, "worked_example.json", check_worked_example, directory)
     guarded(c, "blinding.json", blinding.check, directory)
+    guarded(c, "sealed.json", sealed.check, directory)
     print(f"{c.passed} passed, {c.failed} failed")
     return c.failed == 0
 
@@ -977,5 +980,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     import blinding  # FRIENDS-v1 part A; imports this module's helpers, so only once they exist
+    import sealed  # FRIENDS-v1 part B; likewise
 
     sys.exit(main())
