@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Clients generated from openapi.yaml by the mainstream generators, used against a live permidd as an
-# app would (page through the listing by next_cursor, read stored_seq from a 409, read a typed
-# invalid-permid problem): Apple's swift-openapi-generator (Examples/GeneratedClient) and
+# app would (page through the listing by next_cursor, open and sealed records alike, read stored_seq
+# from a 409 to a sealed replay, read a typed invalid-permid problem): Apple's swift-openapi-generator (Examples/GeneratedClient) and
 # openapi-python-client (Examples/GeneratedPythonClient). Any generator warning fails the check, and so
 # does any compiler warning in the Swift example.
 # Usage: PYTHON=.build/venv/bin/python Tests/generated-clients.sh PATH_TO_PERMIDD
@@ -59,11 +59,13 @@ server=$!
 for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null && break; sleep 0.1; done
 
 for i in $(seq 1 "$records"); do
-  "$permid" keygen --out "$work/key$i.pem" >/dev/null 2>&1
+  permids[i]=$("$permid" keygen --out "$work/key$i.pem" 2>/dev/null)
   "$permid" announce --key "$work/key$i.pem" --port 6881 --server "$url" >/dev/null
 done
+# One more record, sealed for key 2 under key 1's blinded PermID (FRIENDS-v1).
+"$permid" announce --key "$work/key1.pem" --friends-only --friend "${permids[2]}" --port 6881 --server "$url" >/dev/null
 
-"$swift_example/.build/debug/permid-generated-client" "$url" "$records"
-"$python" "$python_example/check.py" "$work/python" "$url" "$records"
+"$swift_example/.build/debug/permid-generated-client" "$url" "$((records + 1))"
+"$python" "$python_example/check.py" "$work/python" "$url" "$((records + 1))"
 kill -0 "$server" || { echo "permidd died during the generated-clients check" >&2; exit 1; }
 echo "generated-clients: 2 passed, 0 failed"

@@ -1,9 +1,10 @@
 """Uses the client that openapi-python-client makes from openapi.yaml against a live permidd, as an
-app would: pages through the listing by `next_cursor`, reads `stored_seq` from a 409 and reads a
-typed `invalid-permid` problem.
+app would: pages through the listing by `next_cursor` (open and sealed records, the two forms of
+`Record`), reads `stored_seq` from a 409 to a sealed replay and reads a typed `invalid-permid` problem.
 
 Usage: check.py CLIENT_DIR SERVER_URL EXPECTED_RECORDS, where CLIENT_DIR holds the generated
-package `permid_client` (Tests/generated-clients.sh makes it and stores EXPECTED_RECORDS records).
+package `permid_client` (Tests/generated-clients.sh makes it and stores EXPECTED_RECORDS records, one
+of them sealed).
 """
 
 import sys
@@ -14,7 +15,7 @@ def main() -> int:
     sys.path.insert(0, client_dir)
     from permid_client import Client
     from permid_client.api.peers import announce_peer, get_peer, list_peers
-    from permid_client.models import Announcement, InvalidPermIDProblem, RecordPage, StaleSeqProblem
+    from permid_client.models import InvalidPermIDProblem, OpenRecord, RecordPage, SealedAnnouncement, SealedRecord, StaleSeqProblem
 
     client = Client(base_url=server_url, raise_on_unexpected_status=True)
 
@@ -31,12 +32,15 @@ def main() -> int:
     assert len({r.permid for r in records}) == expected, "a PermID was listed twice"
     print(f"python: paged through {len(records)} records by next_cursor")
 
-    record = records[0]
-    replay = Announcement.from_dict(record.to_dict())
+    sealed = [r for r in records if isinstance(r, SealedRecord)]
+    assert len(sealed) == 1 and len(sealed[0].sealed) % 8 == 0, f"expected one sealed record padded to 8 boxes: {sealed!r}"
+    assert all(isinstance(r, (OpenRecord, SealedRecord)) for r in records), f"a record of neither form: {records!r}"
+    record = sealed[0]
+    replay = SealedAnnouncement.from_dict(record.to_dict())
     problem = announce_peer.sync(permid=record.permid, client=client, body=replay)
     assert isinstance(problem, StaleSeqProblem), f"replay answered {problem!r}"
     assert problem.stored_seq == record.seq, f"stored_seq {problem.stored_seq}, the record's seq is {record.seq}"
-    print(f"python: 409 stale-seq with stored_seq {problem.stored_seq}")
+    print(f"python: {len(record.sealed)} sealed boxes; its replay: 409 stale-seq with stored_seq {problem.stored_seq}")
 
     problem = get_peer.sync(permid="A" * 60, client=client)
     assert isinstance(problem, InvalidPermIDProblem), f"resolving a non-key answered {problem!r}"

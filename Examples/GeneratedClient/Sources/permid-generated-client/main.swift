@@ -1,7 +1,8 @@
 // Uses the client that swift-openapi-generator makes from openapi.yaml against a live permidd, as an
-// app would: pages through the listing by `next_cursor`, reads `stored_seq` from a 409 and reads a
-// typed `invalid-permid` problem. Usage: permid-generated-client SERVER_URL EXPECTED_RECORDS
-// (Tests/generated-clients.sh stores EXPECTED_RECORDS records first). Exits non-zero on any mismatch.
+// app would: pages through the listing by `next_cursor` (open and sealed records, the two forms of
+// `Record`), reads `stored_seq` from a 409 to a sealed replay and reads a typed `invalid-permid` problem.
+// Usage: permid-generated-client SERVER_URL EXPECTED_RECORDS (Tests/generated-clients.sh stores
+// EXPECTED_RECORDS records first, one of them sealed). Exits non-zero on any mismatch.
 import Foundation
 import OpenAPIRuntime
 import OpenAPIURLSession
@@ -14,6 +15,16 @@ struct CheckFailed: Error, CustomStringConvertible {
 /// Fails with `message` unless `condition` holds.
 func check(_ condition: Bool, _ message: @autoclosure () -> String) throws {
     if !condition { throw CheckFailed(description: message()) }
+}
+
+extension Components.Schemas.Record {
+    /// The PermID of either form.
+    var permid: String {
+        switch self {
+        case .OpenRecord(let record): record.permid
+        case .SealedRecord(let record): record.permid
+        }
+    }
 }
 
 /// Walks `GET /v1/peers` one record per page and returns every record seen.
@@ -31,11 +42,11 @@ func listAll(_ client: Client) async throws -> [Components.Schemas.Record] {
     return records
 }
 
-/// Announces `record` again, unchanged, and returns the 409's `stored_seq`.
-func storedSeqOfReplay(_ client: Client, _ record: Components.Schemas.Record) async throws -> Int {
-    let announcement = Components.Schemas.Announcement(
+/// Announces a sealed `record` again, unchanged, and returns the 409's `stored_seq`.
+func storedSeqOfReplay(_ client: Client, _ record: Components.Schemas.SealedRecord) async throws -> Int {
+    let announcement = Components.Schemas.Announcement.SealedAnnouncement(.init(
         permid: record.permid, sigAlg: record.sigAlg, seq: record.seq, issuedAt: record.issuedAt,
-        expiresAt: record.expiresAt, endpoints: record.endpoints, signature: record.signature)
+        expiresAt: record.expiresAt, sealed: record.sealed, signature: record.signature))
     let output = try await client.announcePeer(path: .init(permid: record.permid), body: .json(announcement))
     guard case .conflict(let conflict) = output else { throw CheckFailed(description: "replay answered \(output)") }
     let problem = try conflict.body.applicationProblemJson
@@ -67,9 +78,14 @@ do {
     try check(Set(records.map(\.permid)).count == expected, "a PermID was listed twice")
     print("swift: paged through \(records.count) records by next_cursor")
 
-    let storedSeq = try await storedSeqOfReplay(client, records[0])
-    try check(storedSeq == records[0].seq, "stored_seq \(storedSeq), the record's seq is \(records[0].seq)")
-    print("swift: 409 stale-seq with stored_seq \(storedSeq)")
+    let sealed = records.compactMap { record in
+        if case .SealedRecord(let sealed) = record { return sealed }
+        return nil
+    }
+    try check(sealed.count == 1 && sealed[0].sealed.count % 8 == 0, "expected one sealed record padded to 8 boxes, got \(sealed)")
+    let storedSeq = try await storedSeqOfReplay(client, sealed[0])
+    try check(storedSeq == sealed[0].seq, "stored_seq \(storedSeq), the sealed record's seq is \(sealed[0].seq)")
+    print("swift: \(sealed[0].sealed.count) sealed boxes; its replay: 409 stale-seq with stored_seq \(storedSeq)")
 
     let problem = try await invalidPermIDProblem(client)
     try check(problem.title == .invalidPermID && problem.status == ._400, "invalid-permid problem \(problem)")
