@@ -105,7 +105,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "permid-bench",
-            dependencies: ["PermIDKit", "PermIDStore"],
+            dependencies: ["PermIDKit", "PermIDStore", "PermIDClient"],
             path: "bench/tool"
         ),
         .executableTarget(
@@ -116,7 +116,10 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "PermIDKitTests", dependencies: ["PermIDKit"]),
-        .testTarget(name: "PermIDClientTests", dependencies: ["PermIDClient", "PermIDKit"]),
+        .testTarget(
+            name: "PermIDClientTests",
+            dependencies: ["PermIDClient", "PermIDKit", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "store-crash-writer",
             dependencies: ["PermIDStore", "PermIDKit"],

@@ -470,10 +470,75 @@ def extra_measurements(size, database, sample, work):
     return {}
 
 
-def extra_run_measurements(options, work):
+def extra_run_measurements(options, work, load, cores):
     """Further measurements made once per run (their own data): return {name: {label: value}}, printed
     like the per-size ones. Called last, `work` is a temp dir."""
-    return {**tombstone_measurements(options, work), **watch_measurements(options, work), **postgres_measurements(options, work)}
+    return {**tombstone_measurements(options, work), **watch_measurements(options, work), **postgres_measurements(options, work),
+            **sealed_measurements(options, work, load, cores)}
+
+
+def sealed_measurements(options, work, load, cores):
+    """Sealed records (issue 13): the client's costs through permid-bench (medians: blinding and signing a
+    sealed record per key type, sealing for 8 friends, opening one box, and a friend opening a record of
+    64 boxes whose own box is the last it tries, so every other box is tried first, on every core, with
+    the floor of 64 Diffie-Hellmans at `openssl speed`'s rate), and resolve of sealed
+    records (8 boxes of 208 bytes) against open ones, the same number of each in databases of their own,
+    alternated as the resolve runs are."""
+    clock = json.loads(subprocess.run([os.path.join(RELEASE, "permid-bench"), "sealing", "200"],
+                                      capture_output=True, text=True, check=True).stdout)
+    client = {}
+    for name, label in (("ed25519", "Ed25519"), ("libnacl", "LibNaCL"), ("p256", "P-256"), ("p384", "P-384"), ("secp256k1", "secp256k1")):
+        value = clock[f"blind_sign_{name}_us"]
+        client[f"blind + sign a sealed record, {label} owner (µs, target < 1,000){'' if value < 1000 else ' **missed**'}"] = value
+    client["seal 8 boxes for X25519 friends (µs)"] = clock["seal_for_8_x25519_friends_us"]
+    for name, label in (("ed25519", "X25519"), ("p256", "P-256"), ("p384", "P-384")):
+        value = clock[f"open_own_box_{name}_us"]
+        client[f"open one {label} box (µs, target < 1,000){'' if value < 1000 else ' **missed**'}"] = value
+    # A box names no recipient, so a friend tries each box of its length until one opens: each try is a
+    # Diffie-Hellman. The floor is 64 of them at `openssl speed`'s rate, spread over the cores.
+    floors = {"ed25519": openssl_speed("ecdhx25519", options.speed_seconds, cores.server[:1]),
+              "p256": openssl_speed("ecdhp256", options.speed_seconds, cores.server[:1]),
+              "p384": openssl_speed("ecdhp384", options.speed_seconds, cores.server[:1])}
+    for name, label in (("ed25519", "X25519"), ("p256", "P-256"), ("p384", "P-384")):
+        value = clock[f"open_last_of_64_{name}_us"]
+        floor = 64 / floors[name] * 1e6 / THREADS
+        client[f"open a record of 64 {label} boxes, own box last, {THREADS} cores (µs, target < 1,000){'' if value < 1000 else ' **missed**'}"] = value
+        client[f"  floor: 64 {label} DH at openssl speed over {THREADS} cores (µs)"] = round(floor, 1)
+
+    count = min(int(size) for size in options.sizes.split(",")) * 10
+    servers, samples = {}, {}
+    for form in ("open", "sealed"):
+        database, sample = os.path.join(work, f"{form}-records.sqlite"), os.path.join(work, f"{form}-sample.txt")
+        if form == "open":
+            bench_tool("preload", database, count, sample, count)
+        else:
+            bench_tool("preload-sealed", database, count, sample)
+        require(live_rows(database) == count, f"{form} preload wrote {live_rows(database)} rows, not {count}")
+        samples[form] = {"PERMID_BENCH_PERMIDS": sample}
+        servers[form] = permidd(database, cores.server, work)
+    runs = {form: [] for form in servers}
+    try:
+        for round_ in range(options.rounds):
+            for form in (("open", "sealed") if round_ % 2 == 0 else ("sealed", "open")):
+                figure = load.measured(f"{form} resolve", servers[form], "resolve.lua", samples[form])
+                require_all_ok(f"{form} records resolve, round {round_ + 1}", figure, min_bytes=200 if form == "open" else 8 * 208)
+                runs[form].append(figure)
+    finally:
+        for server in servers.values():
+            server.stop()
+    open_, sealed = summary(runs["open"]), summary(runs["sealed"])
+    ratio = sealed["rps"]["median"] / open_["rps"]["median"]
+    return {
+        "Sealed records: the client's costs (medians of 200)": client,
+        f"Sealed records: resolve of {count:,} sealed records (8 boxes) against {count:,} open ones, median of {options.rounds}": {
+            "open records (req/s)": round(open_["rps"]["median"]),
+            "sealed records (req/s)": round(sealed["rps"]["median"]),
+            f"sealed / open (target ≈ 1){'' if ratio >= 0.9 else ' **missed**'}": round(ratio, 2),
+            "open answer (bytes)": round(runs["open"][0]["bytes_per_answer"]),
+            "sealed answer (bytes)": round(runs["sealed"][0]["bytes_per_answer"]),
+            "server CPU per request, open / sealed (µs)": f"{open_['server_cpu_us']['median']:.1f} / {sealed['server_cpu_us']['median']:.1f}",
+        },
+    }
 
 
 def postgres_measurements(options, work):
@@ -891,7 +956,7 @@ def run(options, sizes, tree):
 
         log("store: group commit vs one transaction per write (synchronous=FULL)")
         results["commit"] = json.loads(bench_tool("commit", os.path.join(work, "commit.sqlite"), options.commit_count))
-        results["extra"] = extra_run_measurements(options, work)
+        results["extra"] = extra_run_measurements(options, work, load, cores)
         results["elapsed_s"] = time.monotonic() - started
         return results
     finally:

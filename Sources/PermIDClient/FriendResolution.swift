@@ -18,15 +18,21 @@ public enum FriendResolution: Hashable, Sendable {
 extension DirectoryClient {
     /// Finds `friend` privately: its blinded PermID of the current epoch (by ``clock``),
     /// then of the previous one, verifies the record served, and opens the box meant for `key` (our
-    /// long-term key) in a sealed record.
+    /// long-term key) in a sealed record. Within the protocol's clock skew (300 s) of the epoch's end it
+    /// asks for the next epoch's first: a friend whose clock is ahead of ours may already have moved there
+    /// (and withdrawn the current one).
     ///
     /// The public record under the friend's long-term PermID is not consulted: call ``resolve(_:)`` for it.
     ///
     /// - Throws: ``ClientError/invalidArgument(_:)`` for a friend whose key type cannot be blinded, or a
     ///   `key` that cannot open boxes, when a sealed record needs it; as ``resolve(_:)`` otherwise.
     public func resolveFriend(_ friend: PermID, key: PrivateKey?) throws(ClientError) -> FriendResolution {
-        let current = Blinding.epoch(at: clock())
-        for epoch in current > 0 ? [current, current - 1] : [current] {
+        let now = clock()
+        let current = Blinding.epoch(at: now)
+        var epochs = current > 0 ? [current, current - 1] : [current]
+        let (ahead, overflow) = now.addingReportingOverflow(ProtocolConstants.clockSkew)
+        if !overflow, Blinding.epoch(at: ahead) > current { epochs.insert(current + 1, at: 0) }
+        for epoch in epochs {
             let blinded: PermID
             do {
                 blinded = try friend.blinded(epoch: epoch)

@@ -8,6 +8,8 @@ public enum SealingError: Error, Hashable, Sendable {
     case unusableKey(String)
     /// A box opened, but what it holds is not the 160-byte plaintext of part B.
     case malformedPlaintext(String)
+    /// Endpoints a friend would refuse were given to seal (more than 8, one twice, or one never valid).
+    case invalidEndpoints(String)
     /// A sealed record is for 1 to 64 friends; this many were asked for.
     case recipientCount(Int)
     /// HPKE failed to seal.
@@ -22,6 +24,7 @@ extension SealingError: CustomStringConvertible {
             "\(type.name) keys cannot receive sealed records: only ed25519, libnacl, p256 and p384 keys can"
         case .unusableKey(let why): "the key cannot receive sealed records: \(why)"
         case .malformedPlaintext(let why): "the box opened but does not hold endpoints: \(why)"
+        case .invalidEndpoints(let why): "cannot seal these endpoints: \(why)"
         case .recipientCount(let count):
             "a sealed record holds boxes for \(ProtocolConstants.sealedBoxCounts.lowerBound) to \(ProtocolConstants.sealedBoxCounts.upperBound) friends, not \(count)"
         case .cryptoFailure(let why): "sealing failed: \(why)"
@@ -58,6 +61,12 @@ public struct SealingPublicKey: Hashable, Sendable {
     public let kem: SealingKEM
     /// The raw X25519 key (32 bytes) or the uncompressed EC point.
     public let bytes: [UInt8]
+
+    /// A key of `kem` from its raw bytes (a throwaway key for padding boxes); swift-crypto checks them when sealing.
+    public init(kem: SealingKEM, bytes: [UInt8]) {
+        self.kem = kem
+        self.bytes = bytes
+    }
 
     /// The HPKE key of `permID`: Ed25519 → its Montgomery form (libsodium `crypto_sign_ed25519_pk_to_curve25519`);
     /// `LibNaCLPK:` → its X25519 half; P-256 and secp384r1 → the point.
@@ -133,7 +142,8 @@ public enum SealedBox {
         return output
     }
 
-    /// The 160-byte plaintext: u8 count ‖ the endpoints' wire form ‖ zero bytes.
+    /// The 160-byte plaintext: u8 count ‖ the endpoints' wire form ‖ zero bytes (at most 8 endpoints;
+    /// ``endpoints(plaintext:)`` tells whether the result is one a friend accepts).
     public static func plaintext(endpoints: [Endpoint]) -> [UInt8] {
         precondition(endpoints.count <= SignedRecord.maxEndpoints)
         var output = [UInt8(endpoints.count)] + Endpoint.encode(endpoints)
@@ -142,7 +152,8 @@ public enum SealedBox {
     }
 
     /// The endpoints of an opened box: exactly 160 bytes, a count of 0 to 8, that many distinct endpoints in
-    /// wire form with ports 1 to 65535, then only zero bytes.
+    /// wire form with ports 1 to 65535 and addresses a record may carry (never unspecified, multicast,
+    /// broadcast or IPv4-mapped, as for an open record), then only zero bytes.
     ///
     /// - Throws: ``SealingError/malformedPlaintext(_:)`` naming what is wrong.
     public static func endpoints(plaintext: [UInt8]) throws(SealingError) -> [Endpoint] {
@@ -159,6 +170,11 @@ public enum SealedBox {
                   let decoded = Endpoint.decode(Array(plaintext[index..<(index + 3 + length)])), let endpoint = decoded.first
             else { throw .malformedPlaintext("endpoint \(endpoints.count) is not in wire form") }
             guard endpoint.port != 0 else { throw .malformedPlaintext("endpoint \(endpoints.count) has port 0") }
+            guard !endpoint.address.isIPv4Mapped else { throw .malformedPlaintext("\(endpoint) is IPv4-mapped") }
+            let classification = endpoint.address.classification
+            guard classification.scope != .forbidden else {
+                throw .malformedPlaintext("\(endpoint.address) is never an endpoint: \(classification)")
+            }
             guard !endpoints.contains(endpoint) else { throw .malformedPlaintext("\(endpoint) is listed twice") }
             endpoints.append(endpoint)
             index += 3 + length

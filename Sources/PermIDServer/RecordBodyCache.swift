@@ -24,7 +24,8 @@ final class RecordBodyCache: Sendable {
     /// The record's JSON body, from the cache or made now and kept.
     func body(of record: SignedRecord) -> ResponseBytes {
         let key = Key(permID: record.permID.bytes, seq: record.seq)
-        let shard = shards[Int(record.seq % 16)]
+        // The PermID's last byte is key material, spread evenly; seq is not (many records have seq 1).
+        let shard = shards[Int(record.permID.bytes.last ?? 0) % 16]
         if let body = shard.bodies.withLock({ $0[key] }) { return body }
         let body = ResponseBytes(record.json)
         shard.bodies.withLock { bodies in

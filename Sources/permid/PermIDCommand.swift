@@ -10,7 +10,8 @@ struct PermIDCommand: ParsableCommand {
             (permidd) stores them; `permid resolve` checks each signature locally and never trusts the directory.
 
             Exit status: 0 ok, 1 usage error, 2 not found, 3 verification failed (forged or invalid record, or a \
-            peer's handshake proof), 4 server or network error, 5 local error (key, state, keyring or friends file).
+            peer's handshake proof), 4 server or network error, 5 local error (key, state, keyring or friends file), 6 a friend's sealed \
+            record is not shared with this key (and it has no public record).
 
             Quick start:
               permid keygen

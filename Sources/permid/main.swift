@@ -3,7 +3,8 @@ import Foundation
 import PermIDClient
 
 // permid: keys, announcements and verified resolution for PermID directories.
-// Exit status: 0 ok, 1 usage, 2 not found, 3 verification failed, 4 server or network error, 5 local error.
+// Exit status: 0 ok, 1 usage, 2 not found, 3 verification failed, 4 server or network error, 5 local error,
+// 6 not shared with you (a friend's sealed record has no box for this key).
 do {
     var command = try PermIDCommand.parseAsRoot()
     try command.run()

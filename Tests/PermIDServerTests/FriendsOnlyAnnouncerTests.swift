@@ -52,6 +52,34 @@ import Testing
         #expect(try server.get("/v1/peers/\(new.text)").body == records[3].json)
     }
 
+    /// Just before midnight by the resolver's clock, the friend (a minute ahead) has already moved to
+    /// tomorrow's blinded PermID and withdrawn today's: the resolver asks for tomorrow's first.
+    @Test func aFriendAheadAtMidnightIsFoundUnderTomorrowsPermID() throws {
+        let server = try TestServer()
+        let boundary = (server.now / 86_400 + 1) * 86_400
+        server.clock.advance(by: boundary + 30 - server.now)
+        let owner = try PrivateKey.generate(.ec(.p256))
+        let friend = try PrivateKey.generate(.ec(.p256))
+        let clock = server.clock
+        var announcer = Announcer(key: owner, client: try client(server), seqState: .inMemory, audience: .friends([friend.permID]))
+        announcer.clock = { clock.now }
+        let today = boundary / 86_400 - 1
+        _ = try announcer.withdraw(epoch: today)
+        let record = try announcer.announce(endpoints)
+        #expect(record.permID == (try owner.permID.blinded(epoch: today + 1)))
+        var client = try client(server)
+        client.clock = { clock.now - 60 }
+        guard case .found(let found, let epoch, let opened) = try client.resolveFriend(owner.permID, key: friend) else {
+            Issue.record("not found under tomorrow's PermID"); return
+        }
+        #expect(found == record && epoch == today + 1 && opened == endpoints)
+        client.clock = { clock.now - 400 }
+        guard case .found(let withdrawal, today, []) = try client.resolveFriend(owner.permID, key: friend) else {
+            Issue.record("more than the skew before midnight, today's PermID is asked for"); return
+        }
+        #expect(withdrawal.isWithdrawal)
+    }
+
     /// A friend finds the record under today's blinded PermID and, the day after (within the hour of
     /// grace), under yesterday's; a stranger's key finds it not shared; nothing is found past the grace.
     @Test func friendsResolveTodayThenYesterdayAndStrangersAreNotShared() throws {

@@ -8,7 +8,13 @@
 //   tombstones DIRECTORY [TOMBSTONES] [LIVE]     a 1,000-record page and the counts behind /metrics, over
 //                                                LIVE live records alone and with TOMBSTONES tombstones
 //                                                (defaults 1,000,000 and 1,000); leaves DIRECTORY/tombstones.sqlite
+//   preload-sealed DATABASE COUNT SAMPLE_OUT     N signed sealed records (8 boxes of 208 bytes, as for
+//                                                X25519 friends) straight into the store, every PermID in SAMPLE_OUT
+//   sealing ROUNDS                               medians (µs) of blinding + signing a sealed record, of sealing
+//                                                for 8 friends, of opening one box, and of opening a record of
+//                                                64 boxes whose own box is the last (every core), per KEM
 import Foundation
+import PermIDClient
 import PermIDKit
 import PermIDStore
 import Synchronization
@@ -190,6 +196,79 @@ case "tombstones":
     let body = figures.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(String(format: "%.4f", $0.value))" }
     print("{" + body.joined(separator: ", ") + "}")
 
+case "preload-sealed":
+    guard arguments.count == 4, let count = Int(arguments[2]) else { fail("usage: preload-sealed DATABASE COUNT SAMPLE_OUT") }
+    let store = try SQLiteRecordStore(path: arguments[1], sync: .normal)
+    let records = Mutex<[SignedRecord?]>(Array(repeating: nil, count: count))
+    let workers = ProcessInfo.processInfo.activeProcessorCount
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        var generator = SystemRandomNumberGenerator()
+        var local = [(Int, SignedRecord)]()
+        for index in stride(from: worker, to: count, by: workers) {
+            let boxes = (0..<8).map { _ in (0..<SealingKEM.x25519.boxLength).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+            let key = try! PrivateKey.generate(.ed25519)
+            local.append((index, try! SignedRecord.sign(with: key, seq: 1, issuedAt: now, expiresAt: now + 86_400, content: .sealed(boxes))))
+        }
+        records.withLock { for (index, record) in local { $0[index] = record } }
+    }
+    let all = records.withLock { $0.map { $0! } }
+    for batch in stride(from: 0, to: all.count, by: 5_000) {
+        _ = try store.announce(batch: Array(all[batch..<min(batch + 5_000, all.count)]))
+    }
+    store.close()
+    try (all.map(\.permID.text).joined(separator: "\n") + "\n").write(toFile: arguments[3], atomically: true, encoding: .utf8)
+    print("preloaded \(all.count)")
+
+case "sealing":
+    guard arguments.count == 2, let rounds = Int(arguments[1]), rounds >= 10 else { fail("usage: sealing ROUNDS (at least 10)") }
+    let clock = ContinuousClock()
+    /// The median of `rounds` timings of `body` in microseconds, after a tenth as many to warm up.
+    func medianMicroseconds(_ body: () throws -> Void) rethrows -> Double {
+        for _ in 0..<(rounds / 10) { try body() }
+        var timings = [Double]()
+        for _ in 0..<rounds {
+            let start = clock.now
+            try body()
+            timings.append(seconds(clock.now - start) * 1e6)
+        }
+        return timings.sorted()[rounds / 2]
+    }
+    let endpoints = [Endpoint("203.0.113.5:6881")!, Endpoint("[2001:db8::5]:6881")!]
+    let epoch = Blinding.epoch(at: now)
+    var figures = [String: Double]()
+    let eight = try (0..<8).map { _ in try PrivateKey.generate(.ed25519).permID }
+    for type in [KeyType.ed25519, .libnacl, .ec(.p256), .ec(.p384), .ec(.secp256k1)] {
+        let owner = try PrivateKey.generate(type)
+        let boxes = try SealedRecords.boxes(endpoints, for: eight, recordPermID: try owner.permID.blinded(epoch: epoch), seq: 1)
+        figures["blind_sign_\(type.name)_us"] = try medianMicroseconds {
+            let blinded = try owner.blinded(epoch: epoch)
+            _ = try SignedRecord.sign(with: blinded, seq: 1, issuedAt: now, expiresAt: now + 3_600, content: .sealed(boxes))
+        }
+    }
+    let owner = try PrivateKey.generate(.ed25519).blinded(epoch: epoch)
+    figures["seal_for_8_x25519_friends_us"] = try medianMicroseconds {
+        _ = try SealedRecords.boxes(endpoints, for: eight, recordPermID: owner.permID, seq: 1)
+    }
+    for type in [KeyType.ed25519, .ec(.p256), .ec(.p384)] {
+        // 64 boxes of the friend's length, its own box last: the most a friend ever tries.
+        let friend = try PrivateKey.generate(type)
+        let others = try (0..<63).map { _ in try PrivateKey.generate(type).permID }
+        let info = SealedBox.info(permID: owner.permID, seq: 1)
+        let plaintext = SealedBox.plaintext(endpoints: endpoints)
+        let boxes = try (others + [friend.permID]).map { try SealedRecords.seal(plaintext, to: SealingPublicKey(permID: $0), info: info) }
+        let record = try SignedRecord.sign(with: owner, seq: 1, issuedAt: now, expiresAt: now + 3_600, content: .sealed(boxes))
+        let key = try SealingPrivateKey(key: friend)
+        guard try SealedRecords.open(record, with: key) == endpoints else { fail("the last box did not open") }
+        figures["open_last_of_64_\(type.name)_us"] = try medianMicroseconds {
+            guard try SealedRecords.open(record, with: key) != nil else { fail("the last box did not open") }
+        }
+        figures["open_own_box_\(type.name)_us"] = medianMicroseconds {
+            guard SealedRecords.open(boxes[63], with: key, info: info) != nil else { fail("the box did not open") }
+        }
+    }
+    let body = figures.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \(String(format: "%.1f", $0.value))" }
+    print("{" + body.joined(separator: ", ") + "}")
+
 default:
-    fail("usage: permid-bench preload|announcements|commit|lookup|tombstones ...")
+    fail("usage: permid-bench preload|preload-sealed|announcements|commit|lookup|tombstones|sealing ...")
 }
