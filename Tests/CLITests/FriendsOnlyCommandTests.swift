@@ -7,16 +7,9 @@ import Testing
 /// `permid connect FRIEND` (FRIENDS-v1 parts A and B) against a real permidd, and `resolve` against a
 /// directory that serves lying sealed records.
 @Suite struct FriendsOnlyCommandTests {
-    private func keygen(_ directory: Directory, _ name: String, _ type: String = "ed25519") throws -> (path: String, permID: String) {
-        let path = directory.directory + "/\(name).pem"
-        let result = try directory.permid(["keygen", "--type", type, "--out", path])
-        #expect(result.status == 0, "\(result.stderr)")
-        return (path, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     @Test func aFriendOpensTheSealedRecordAStrangerFallsBackToThePublicOne() throws {
         let directory = try Directory()
-        let alice = try keygen(directory, "alice"), bob = try keygen(directory, "bob", "p256"), eve = try keygen(directory, "eve", "libnacl")
+        let alice = try directory.keygen("alice"), bob = try directory.keygen("bob", "p256"), eve = try directory.keygen("eve", "libnacl")
         #expect(try directory.permid(["friends", "add", "alice", alice.permID]).status == 0)
         #expect(try directory.permid(["friends", "add", "bob", bob.permID]).status == 0)
 
@@ -49,8 +42,8 @@ import Testing
 
     @Test func friendsOnlyArgumentsThatCannotWorkAreRefusedClearly() throws {
         let directory = try Directory()
-        let alice = try keygen(directory, "alice"), k1 = try keygen(directory, "k1", "secp256k1"), binary = try keygen(directory, "binary", "sect233k1")
-        let bob = try keygen(directory, "bob", "p384")
+        let alice = try directory.keygen("alice"), k1 = try directory.keygen("k1", "secp256k1"), binary = try directory.keygen("binary", "sect233k1")
+        let bob = try directory.keygen("bob", "p384")
         let announce = ["announce", "--key", alice.path, "--endpoint", "203.0.113.7:7000"]
         let cases: [([String], String)] = [
             (announce + ["--friend", bob.permID], "--friend needs --friends-only"),
@@ -76,7 +69,7 @@ import Testing
 
     @Test func connectFindsAFriendThroughItsSealedRecord() throws {
         let directory = try Directory(extraArguments: ["--endpoint-policy", "any", "--allow-private"])
-        let server = try keygen(directory, "server", "p384"), client = try keygen(directory, "client", "libnacl")
+        let server = try directory.keygen("server", "p384"), client = try directory.keygen("client", "libnacl")
         #expect(try directory.permid(["friends", "add", "server", server.permID]).status == 0)
         #expect(try directory.permid(["friends", "add", "client", client.permID]).status == 0)
         let listener = try HandshakeCommandTests.Listener(directory, key: server.path, stdin: "hello friend\n")

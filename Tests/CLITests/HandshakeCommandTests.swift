@@ -44,16 +44,9 @@ import Testing
         }
     }
 
-    private func keygen(_ directory: Directory, _ name: String, _ type: String = "ed25519") throws -> (path: String, permID: String) {
-        let path = directory.directory + "/\(name).pem"
-        let result = try directory.permid(["keygen", "--type", type, "--out", path])
-        #expect(result.status == 0, "\(result.stderr)")
-        return (path, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     @Test func connectToAPermIDThroughTheDirectory() throws {
         let directory = try Directory()
-        let server = try keygen(directory, "server", "libnacl"), client = try keygen(directory, "client", "sect233k1")
+        let server = try directory.keygen("server", "libnacl"), client = try directory.keygen("client", "sect233k1")
         #expect(try directory.permid(["friends", "add", "carol", client.permID]).status == 0)
         let listener = try Listener(directory, key: server.path, stdin: "from the listener\n", extra: ["--friends-only"])
         #expect(try directory.permid(["announce", "--key", server.path, "--port", "\(listener.port)"]).status == 0)
@@ -67,7 +60,7 @@ import Testing
 
     @Test func aListenerProvingAnotherPermIDGetsNothing() throws {
         let directory = try Directory()
-        let target = try keygen(directory, "target"), impostor = try keygen(directory, "impostor"), client = try keygen(directory, "client")
+        let target = try directory.keygen("target"), impostor = try directory.keygen("impostor"), client = try directory.keygen("client")
         let listener = try Listener(directory, key: impostor.path, stdin: "")
         #expect(try directory.permid(["announce", "--key", target.path, "--port", "\(listener.port)"]).status == 0)
         let connect = try directory.permid(["connect", target.permID, "--key", client.path], stdin: "secret\n")
@@ -79,7 +72,7 @@ import Testing
 
     @Test func friendNamesAndBadTargets() throws {
         let directory = try Directory()
-        let server = try keygen(directory, "server"), client = try keygen(directory, "client")
+        let server = try directory.keygen("server"), client = try directory.keygen("client")
         let listener = try Listener(directory, key: server.path, stdin: "hi\n")
         #expect(try directory.permid(["friends", "add", "bob", server.permID]).status == 0)
         let connect = try directory.permid(["connect", "bob", "--key", client.path, "--server", "http://127.0.0.1:1"], stdin: "")

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the package's built executables for end-to-end tests.
 enum Processes {
@@ -90,6 +91,14 @@ final class Directory: @unchecked Sendable {
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A new key of `type` in a file `NAME.pem` of this directory's folder: its path and PermID.
+    func keygen(_ name: String, _ type: String = "ed25519") throws -> (path: String, permID: String) {
+        let path = directory + "/\(name).pem"
+        let result = try permid(["keygen", "--type", type, "--out", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        return (path, result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Runs `permid` against this directory.
