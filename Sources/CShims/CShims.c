@@ -73,3 +73,8 @@ int permid_socket_address(const struct sockaddr *peer, uint8_t address[16]) {
     }
     return 0;
 }
+
+void *permid_mhd_socket_context(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info == NULL ? NULL : info->socket_context;
+}

@@ -229,7 +229,9 @@ private struct SuspendedConnection: @unchecked Sendable {
 // @MainActor-isolated and trap when libmicrohttpd calls them from its own threads).
 
 /// Refuses a new connection from an address that already holds `perIPConnectionLimit` (libmicrohttpd's
-/// own per-address limit is not used: it cannot exempt trusted proxies).
+/// own per-address limit is not used: it cannot exempt trusted proxies). Several threads accept at
+/// once, so this is only the cheap first check: the count that decides is taken as the connection
+/// starts (``connectionTrampoline``).
 private let acceptTrampoline: MHD_AcceptPolicyCallback = { context, address, _ in
     guard let context else { return .YES }
     let daemon = Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue()
@@ -239,8 +241,14 @@ private let acceptTrampoline: MHD_AcceptPolicyCallback = { context, address, _ i
     return daemon.connectionsPerAddress.withLock { $0[key, default: 0] } < daemon.perAddressLimit ? .YES : .NO
 }
 
-/// Counts open connections per address: up when libmicrohttpd starts one, down when it closes it.
-private let connectionTrampoline: MHD_NotifyConnectionCallback = { context, connection, _, code in
+/// Marks, in its socket context, a connection that started past its address's limit: its first request
+/// closes it unanswered.
+private var overLimit: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: 1)! }
+
+/// Counts open connections per address: up when libmicrohttpd starts one, down when it closes it. A
+/// connection that makes the count exceed the limit (two threads accepted at once) is marked over the
+/// limit, so the limit holds exactly.
+private let connectionTrampoline: MHD_NotifyConnectionCallback = { context, connection, socketContext, code in
     guard let context, let connection else { return }
     let daemon = Unmanaged<DaemonContext>.fromOpaque(context).takeUnretainedValue()
     var bytes = [UInt8](repeating: 0, count: 16)
@@ -250,6 +258,7 @@ private let connectionTrampoline: MHD_NotifyConnectionCallback = { context, conn
     daemon.connectionsPerAddress.withLock { counts in
         if code == .CONNECTION_NOTIFY_STARTED {
             counts[key, default: 0] += 1
+            if counts[key]! > daemon.perAddressLimit { socketContext?.pointee = overLimit }
         } else {
             counts[key, default: 1] -= 1
             if counts[key] == 0 { counts[key] = nil }
@@ -269,6 +278,8 @@ private let accessTrampoline: MHD_AccessHandlerCallback = { context, connection,
     let state = Unmanaged<RequestState>.fromOpaque(stateContext).takeUnretainedValue()
 
     guard let requestContext = state.context, var request = state.request else {
+        // A connection past its address's limit is closed before anything is read or answered.
+        if permid_mhd_socket_context(connection) == overLimit { return .NO }
         // First call: the head is complete. Make the context once, and answer on a later call, so
         // libmicrohttpd keeps the connection alive (queueing now makes it close the connection).
         let head = makeRequest(connection, HTTPMethod(token: method), String(cString: url))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PermIDKit
 import PermIDServer
 import Testing
@@ -117,23 +118,40 @@ import Testing
     }
 
     @Test func thePerAddressConnectionLimitSparesTrustedProxies() throws {
-        /// Opens `count` connections and sends each a request after all are open; returns how many were answered.
-        func answered(_ server: TestServer, _ count: Int) throws -> Int {
-            let sockets = try (0..<count).map { _ in try server.client.connect() }
+        /// Opens `count` connections and sends each a request (one that reads no database) after all are
+        /// open; returns what each got: the status line's code, or "closed".
+        func answers(_ server: TestServer, _ count: Int) throws -> [String] {
+            let opened = Mutex<[Int32]>([])
+            DispatchQueue.concurrentPerform(iterations: count) { _ in
+                if let socket = try? server.client.connect() { opened.withLock { $0.append(socket) } }
+            }
+            let sockets = opened.withLock { $0 }
+            #expect(sockets.count == count)
             defer { for socket in sockets { close(socket) } }
-            Thread.sleep(forTimeInterval: 0.2)
-            var answered = 0
-            for socket in sockets {
-                let request = Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            Thread.sleep(forTimeInterval: 0.5)
+            return sockets.map { socket in
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let request = Array("GET /v1/whoami HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
                 _ = request.withUnsafeBytes { Foundation.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 var buffer = [UInt8](repeating: 0, count: 1024)
-                if recv(socket, &buffer, buffer.count, 0) > 0, buffer.starts(with: Array("HTTP/1.1 200".utf8)) { answered += 1 }
+                let received = recv(socket, &buffer, buffer.count, 0)
+                guard received >= 12 else { return received == 0 ? "closed" : "error \(errno)" }
+                return String(decoding: buffer[9..<12], as: UTF8.self)
             }
-            return answered
         }
         let limited = try TestServer(options: DaemonOptions(threads: 2, perIPConnectionLimit: 3))
-        #expect(try answered(limited, 5) == 3, "an address holds at most 3 connections")
+        let fromOne = try answers(limited, 5)
+        #expect(fromOne.filter { $0 == "200" }.count == 3 && fromOne.filter { $0 == "closed" }.count == 2,
+                "an address holds at most 3 connections: \(fromOne)")
+        // Four threads accepting 40 connections opened at once: the accept check races, the count taken
+        // as each connection starts does not.
+        let racing = try TestServer(options: DaemonOptions(threads: 4, perIPConnectionLimit: 3))
+        let burst = try answers(racing, 40)
+        #expect(burst.filter { $0 == "200" }.count == 3 && burst.filter { $0 == "closed" }.count == 37,
+                "at most 3 connections whatever the race: \(burst.filter { $0 != "closed" })")
         let proxied = try TestServer(trustedProxies: ["127.0.0.1"], options: DaemonOptions(threads: 2, perIPConnectionLimit: 3))
-        #expect(try answered(proxied, 5) == 5, "a trusted proxy's connections are not counted")
+        let fromProxy = try answers(proxied, 5)
+        #expect(fromProxy == Array(repeating: "200", count: 5), "a trusted proxy's connections are not counted: \(fromProxy)")
     }
 }

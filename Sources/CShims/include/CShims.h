@@ -51,4 +51,8 @@ int permid_socket_address(const struct sockaddr *peer, uint8_t address[16]);
 /// Returns 4 or 6 for the family, 0 if unknown (MHD_get_connection_info is variadic).
 int permid_mhd_client_address(struct MHD_Connection *connection, uint8_t address[16], uint16_t *port);
 
+/// The connection's socket context, as the notify-connection callback left it (MHD_get_connection_info
+/// is variadic).
+void *permid_mhd_socket_context(struct MHD_Connection *connection);
+
 #endif
