@@ -169,6 +169,8 @@ private final class Job<Database: WriterDatabase, T: Sendable>: QueuedJob, @unch
 /// makes a wait for another process's lock give up.
 struct SQLiteWriterDatabase: WriterDatabase {
     let connection: SQLiteConnection
+    /// Told after each commit, before the batch's writes are answered (the read pool's snapshots).
+    let committed: @Sendable () -> Void
 
     static var closed: SQLiteError { .closed }
     static var noResult: SQLiteError { SQLiteError(code: 1, message: "writer job produced no result") }
@@ -178,6 +180,7 @@ struct SQLiteWriterDatabase: WriterDatabase {
             try connection.transaction { () throws(SQLiteError) in
                 for job in batch { try job.run(on: connection) }
             }
+            committed()
             return nil
         } catch {
             return error
