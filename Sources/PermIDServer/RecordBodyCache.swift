@@ -12,26 +12,44 @@ import Synchronization
 /// current one. A record read again soon is therefore kept, where emptying a full table would keep on
 /// average half as many.
 final class RecordBodyCache: Sendable {
+    /// The seq, the PermID's length and its last 16 bytes (key material, unlike the fixed DER prefix),
+    /// all inline, so finding a key reads no other memory. Two PermIDs can share a key (one Ed25519
+    /// key as SubjectPublicKeyInfo and as `LibNaCLPK:` differ in length, but two keys could end
+    /// alike), so an entry keeps its whole PermID and a hit compares it.
     private struct Key: Hashable {
-        let permID: [UInt8]
         let seq: UInt64
+        let length: Int
+        let tail: (UInt64, UInt64)
 
-        /// Hashes the PermID's last 16 bytes (key material, unlike the fixed DER prefix) as two words,
-        /// rather than all of it byte by byte; equality still compares every byte.
+        init(permID: [UInt8], seq: UInt64) {
+            self.seq = seq
+            length = permID.count
+            tail = permID.withUnsafeBytes { bytes in
+                var last = (UInt64(0), UInt64(0))
+                withUnsafeMutableBytes(of: &last) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.suffix(16))) }
+                return last
+            }
+        }
+
+        static func == (a: Key, b: Key) -> Bool { a.seq == b.seq && a.length == b.length && a.tail == b.tail }
+
         func hash(into hasher: inout Hasher) {
             hasher.combine(seq)
-            permID.withUnsafeBytes { bytes in
-                guard bytes.count >= 16 else { return hasher.combine(bytes: bytes) }
-                hasher.combine(bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt64.self))
-                hasher.combine(bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self))
-            }
+            hasher.combine(length)
+            hasher.combine(tail.0)
+            hasher.combine(tail.1)
         }
     }
 
+    private struct Entry {
+        let permID: [UInt8]
+        let body: ResponseBytes
+    }
+
     private struct Generations {
-        var current: [Key: ResponseBytes] = [:]
+        var current: [Key: Entry] = [:]
         var currentBytes = 0
-        var previous: [Key: ResponseBytes] = [:]
+        var previous: [Key: Entry] = [:]
     }
 
     private final class Shard: Sendable {
@@ -47,28 +65,29 @@ final class RecordBodyCache: Sendable {
 
     /// The record's JSON body, from the cache or made now and kept.
     func body(of record: SignedRecord) -> ResponseBytes {
-        let key = Key(permID: record.permID.bytes, seq: record.seq)
-        let shard = shards[Int(record.permID.bytes.last ?? 0) % 16]
-        if let body = shard.bodies.withLock({ generations in
-            if let body = generations.current[key] { return body }
-            guard let body = generations.previous.removeValue(forKey: key) else { return nil }
-            insert(body, key, into: &generations)
-            return body
-        }) {
-            return body
+        let permID = record.permID.bytes
+        let key = Key(permID: permID, seq: record.seq)
+        let shard = shards[Int(permID.last ?? 0) % 16]
+        if let entry = shard.bodies.withLock({ generations -> Entry? in
+            if let entry = generations.current[key] { return entry }
+            guard let entry = generations.previous.removeValue(forKey: key) else { return nil }
+            insert(entry, key, into: &generations)
+            return entry
+        }), entry.permID == permID {
+            return entry.body
         }
-        let body = ResponseBytes(record.json)
-        shard.bodies.withLock { insert(body, key, into: &$0) }
-        return body
+        let entry = Entry(permID: permID, body: ResponseBytes(record.json))
+        shard.bodies.withLock { insert(entry, key, into: &$0) }
+        return entry.body
     }
 
-    private func insert(_ body: ResponseBytes, _ key: Key, into generations: inout Generations) {
-        if generations.currentBytes + body.count > bytesPerGeneration, !generations.current.isEmpty {
+    private func insert(_ entry: Entry, _ key: Key, into generations: inout Generations) {
+        if generations.currentBytes + entry.body.count > bytesPerGeneration, !generations.current.isEmpty {
             generations.previous = generations.current
             generations.current = Dictionary(minimumCapacity: generations.previous.count)
             generations.currentBytes = 0
         }
-        generations.current[key] = body
-        generations.currentBytes += body.count
+        if let replaced = generations.current.updateValue(entry, forKey: key) { generations.currentBytes -= replaced.body.count }
+        generations.currentBytes += entry.body.count
     }
 }
