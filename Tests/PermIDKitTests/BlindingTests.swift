@@ -171,26 +171,33 @@ import Testing
     /// code about twice as slow, so timings mean nothing there. RTLD_DEFAULT is the null handle on Linux.
     static let underAddressSanitizer = dlsym(nil, "__asan_init") != nil
 
-    /// Blinding a long-term key for an epoch and signing one record with it: this thread's CPU time (which
+    /// Blinding a long-term key for an epoch and signing one record with it costs a small multiple of
+    /// signing the record with the key itself, measured in the same run: this thread's CPU time (which
     /// the other suites running beside it hardly change, unlike wall time), best of 5 batches of 40.
-    /// Measured on the project's machine: Ed25519 and LibNaCLPK: 0.04 ms, P-256 0.08 ms, secp256k1 0.5 ms,
-    /// P-384 0.89–0.97 ms, of which OpenSSL 3.0's plain P-384 signature is 0.53 ms; so P-384's bound has
-    /// 20% headroom (a test that fails one run in ten says nothing), the others' is 1 ms.
+    /// On the project's machine blinding and signing takes Ed25519 and LibNaCLPK: 0.04 ms, P-256 0.08 ms,
+    /// secp256k1 0.5 ms, P-384 0.9 ms, 1.5 to 2.5 times plain signing; the bound is 4 times and 50 µs.
+    /// The absolute figures (the "under 1 ms") are `make bench`'s, where a slower machine shows
+    /// as a slower figure rather than a failing test.
     @Test(.disabled(if: underAddressSanitizer, "timed without AddressSanitizer only"))
-    func blindingAndSigningARecordTakesUnderAMillisecond() throws {
+    func blindingAndSigningARecordCostsASmallMultipleOfSigningIt() throws {
         let endpoints = [Endpoint("203.0.113.9:7001")!]
-        for type in KeyType.all.filter(\.isBlindable) {
-            let key = try PrivateKey.generate(type)
+        func best(_ body: (UInt64) throws -> Void) rethrows -> Duration {
             var best = Duration.seconds(1)
             for batch in 0..<UInt64(5) {
                 let start = Self.threadCPUTime()
-                for epoch in batch * 40..<(batch + 1) * 40 {
-                    _ = try SignedRecord.sign(with: key.blinded(epoch: epoch), seq: 1, issuedAt: 1, expiresAt: 2, endpoints: endpoints)
-                }
+                for epoch in batch * 40..<(batch + 1) * 40 { try body(epoch) }
                 best = min(best, (Self.threadCPUTime() - start) / 40)
             }
-            print("blind + sign a record, \(type.name): \(best) CPU")
-            #expect(best < .microseconds(type == .ec(.p384) ? 1_200 : 1_000), "\(type.name): \(best)")
+            return best
+        }
+        for type in KeyType.all.filter(\.isBlindable) {
+            let key = try PrivateKey.generate(type)
+            let plain = try best { _ in _ = try SignedRecord.sign(with: key, seq: 1, issuedAt: 1, expiresAt: 2, endpoints: endpoints) }
+            let blinded = try best { epoch in
+                _ = try SignedRecord.sign(with: key.blinded(epoch: epoch), seq: 1, issuedAt: 1, expiresAt: 2, endpoints: endpoints)
+            }
+            print("blind + sign a record, \(type.name): \(blinded) CPU; sign with the key itself: \(plain)")
+            #expect(blinded < plain * 4 + .microseconds(50), "\(type.name): \(blinded), plain signing \(plain)")
         }
     }
 
