@@ -45,6 +45,12 @@ public final class SQLiteRecordStore: RecordStore {
     /// The database file.
     public let path: String
 
+    /// The writer connection's page cache, in KiB. An announcement writes a leaf at a random place in
+    /// `records`, in `records_live` and in `record_addresses`; with SQLite's default 2,000 KiB most of
+    /// those leaves were read from the file again (`pread` was 4% of an announcement's CPU); 16 MiB
+    /// keeps the tables' upper levels and recent leaves.
+    static let writerCacheKibibytes = 16_384
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
     /// - Parameters:
@@ -60,6 +66,7 @@ public final class SQLiteRecordStore: RecordStore {
             connection = try SQLiteConnection(path: path, readOnly: false)
             try connection.execute("PRAGMA journal_mode=WAL")
             try connection.execute("PRAGMA synchronous=\(sync == .full ? "FULL" : "NORMAL")")
+            try connection.execute("PRAGMA cache_size = -\(Self.writerCacheKibibytes)")
         } catch {
             throw .database(path: path, error)
         }

@@ -1,9 +1,17 @@
 // Measures parse + verify per second for every key type and scheme, single-threaded, and in the same
-// run `openssl speed` verify/s for the algorithms it knows. Usage: permid-bench-verify [SECONDS]
+// run `openssl speed` verify/s for the algorithms it knows. Usage: permid-bench-verify [SECONDS [KEY-TYPE]]
+// (one key type, e.g. to profile it alone).
 import Foundation
 import PermIDKit
 
 let seconds = CommandLine.arguments.dropFirst().first.flatMap(Double.init) ?? 2.0
+let onlyType = CommandLine.arguments.dropFirst(2).first.map { name in
+    guard let type = KeyType(name: name) else {
+        FileHandle.standardError.write(Data("unknown key type \(name); one of \(KeyType.all.map(\.name).joined(separator: ", "))\n".utf8))
+        exit(2)
+    }
+    return type
+}
 
 /// Parses the PermID and verifies one signature as often as possible for `seconds`; returns per second.
 func measure(_ key: PrivateKey, _ scheme: SignatureScheme) throws -> Double {
@@ -51,7 +59,7 @@ let opensslNames: [KeyType: String] = [
 print("| key | scheme | permid parse+verify/s | openssl speed verify/s | ratio |")
 print("|---|---|---:|---:|---:|")
 var speedCache = [String: Double?]()
-for type in KeyType.all {
+for type in KeyType.all where onlyType == nil || onlyType == type {
     let key = try PrivateKey.generate(type)
     for scheme in type.allowedSchemes {
         let ours = try measure(key, scheme)
