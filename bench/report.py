@@ -39,6 +39,16 @@ def resident(value):
 
 
 rounds = load["rounds"]
+
+
+def disk_mb_max(figure):
+    """The most any run of a figure read from disk, MB; 0 for reports written before it was measured."""
+    return figure.get("disk_read_mb", {}).get("max", 0)
+
+
+def disk_mb(figure):
+    return f"{disk_mb_max(figure):.0f}" if "disk_read_mb" in figure else "n/a"
+
 measured_runs = ([run for size in sizes for key in ("resolve", "ceiling", "nginx") for run in results["sizes"][size][key]["runs"]]
                  + [results["sizes"][size][key] for size in sizes for key in ("revalidate", "lookup100", "paced", "cold", "mix90_10")])
 noise = max(run["others_cores_busy"] for run in measured_runs)
@@ -63,9 +73,10 @@ lines = [
     "from memory; **nginx** serves every record's exact body (`permidd export`, checked byte for byte against permidd's "
     "answers) as a static file (`sendfile on`, `open_file_cache`: entries per worker below). CPU µs per request is the server's "
     "process tree (or wrk itself) over the measured run; busy is CPU seconds per wall second; others busy is the most CPU "
-    "that every other process on the machine took during any of the rounds (a quiet machine shows about 0).", "",
-    "| records | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | server busy | wrk busy | others busy |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "that every other process on the machine took during any of the rounds (a quiet machine shows about 0); disk reads is the "
+    "most any of its runs read from block devices (machine-wide): a server that reads from disk is bounded by I/O, not CPU.", "",
+    "| records | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | wrk CPU µs/req | server busy | wrk busy | others busy | disk reads MB |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 for size in sizes:
     figures = results["sizes"][size]
@@ -73,7 +84,8 @@ for size in sizes:
         f = figures[key]
         lines.append(f"| {int(size):,} | {label} | {spread(f, 'rps')} | {ms(f['p50_us']['median'])} | {spread(f, 'p99_us', ms)} | "
                      f"{ms(f['p999_us']['median'])} | {f['server_cpu_us']['median']:.1f} | {f['wrk_cpu_us']['median']:.1f} | "
-                     f"{f['server_cores_busy']['median']:.2f} | {f['wrk_cores_busy']['median']:.2f} | {f['others_cores_busy']['max']:.2f} |")
+                     f"{f['server_cores_busy']['median']:.2f} | {f['wrk_cores_busy']['median']:.2f} | {f['others_cores_busy']['max']:.2f} | "
+                     f"{disk_mb(f)} |")
 lines += ["", "| records | permidd / bare libmicrohttpd | permidd / nginx | database in page cache | nginx `open_file_cache` entries per worker |",
           "|---:|---:|---:|---:|---:|"]
 for size in sizes:
@@ -81,6 +93,11 @@ for size in sizes:
     lines.append(f"| {int(size):,} | {pct(f['resolve']['rps']['median'] / f['ceiling']['rps']['median'])} | "
                  f"{pct(f['resolve']['rps']['median'] / f['nginx']['rps']['median'])} | {resident(f['residency_warm'])} | "
                  f"{f['nginx_cache_entries']:,}" + (" (every file)" if f["nginx_cache_entries"] >= int(size) else " (the descriptor limit)") + " |")
+read_disk = [f"{int(size):,} {label}" for size in sizes for label, key in (("permidd", "resolve"), ("bare libmicrohttpd", "ceiling"), ("nginx", "nginx"))
+             if disk_mb_max(results["sizes"][size][key]) >= 1]
+if read_disk:
+    lines += ["", "Read from disk during a measured run (the page cache did not hold what it serves, or was emptied from outside): "
+              + ", ".join(read_disk) + " — a ratio against such a figure compares with I/O, not with CPU."]
 client_bound = [f"{int(size):,} {key}" for size in sizes for key in ("ceiling", "nginx", "resolve")
                 if results["sizes"][size][key]["wrk_cores_busy"]["median"] >= 0.9 * results["sizes"][size][key]["runs"][0]["wrk_cores"]]
 lines += ["", ("wrk kept its core(s) ≥ 90 % busy in: " + ", ".join(client_bound) + " — those figures may be bounded by the client, not the server."
@@ -140,7 +157,7 @@ lines += ["", "## Signature verification (one thread on one core, PermID parse +
 lines += ["## Store and process", "",
           f"Store lookups: `permid-bench lookup` (the Swift store's `record(for:now:)`: read-connection pool, cached statement, "
           f"decoded record) against `bench/ceiling/sqlite_lookup.c` (the same SELECT prepared once and stepped from C, every "
-          f"column read), one thread on one core, the same PermID sequence, {load['store_rounds']} alternated runs of "
+          f"column read, in one read transaction as the store keeps its snapshot while nothing is committed), one thread on one core, the same PermID sequence, {load['store_rounds']} alternated runs of "
           f"{load['store_seconds']} s, medians.", "",
           "| records | start-up s | peak RSS MB | DB bytes/record | store lookups/s | raw SQLite lookups/s | store / raw |",
           "|---:|---:|---:|---:|---:|---:|---:|"]

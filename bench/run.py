@@ -160,6 +160,15 @@ def machine_cpu():
     return (user + nice + system + irq + softirq) / hz, steal / hz
 
 
+def disk_read_kib():
+    """KiB the whole machine has read from block devices so far (/proc/vmstat pgpgin): a server that
+    reads from disk during a measured run is bounded by I/O there, not by CPU."""
+    for line in open("/proc/vmstat"):
+        if line.startswith("pgpgin "):
+            return int(line.split()[1])
+    return 0
+
+
 def peak_rss_mb(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"):
@@ -305,7 +314,7 @@ class Load:
                    PERMID_BENCH_SEED=str(seed), **environment)
         command = Cores.prefix(cpus) + ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
                                         "-s", os.path.join(WRK_DIR, script), server.url]
-        before, machine_before, wall = server.cpu_seconds(), machine_cpu(), time.monotonic()
+        before, machine_before, disk_before, wall = server.cpu_seconds(), machine_cpu(), disk_read_kib(), time.monotonic()
         with tempfile.TemporaryFile(mode="w+") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
             watchdog = threading.Timer(seconds + 120, process.kill)
@@ -331,7 +340,7 @@ class Load:
             connections=connections, wrk_threads=threads, seed=seed, bytes_per_answer=result["bytes"] / requests,
             server_cpu_us=1e6 * server_cpu / requests, wrk_cpu_us=1e6 * wrk_cpu / requests,
             server_cores_busy=server_cpu / wall, wrk_cores_busy=wrk_cpu / wall,
-            others_cores_busy=others / wall, steal_cores=steal / wall,
+            others_cores_busy=others / wall, steal_cores=steal / wall, disk_read_mb=(disk_read_kib() - disk_before) / 1024,
             wrk_cores=len(cpus) if cpus else len(self.cores.client))
         return result
 
@@ -360,7 +369,7 @@ def require_all_ok(name, figure, min_bytes=None, max_bytes=None):
 
 
 def summary(runs, keys=("rps", "p50_us", "p99_us", "p999_us", "server_cpu_us", "wrk_cpu_us", "server_cores_busy", "wrk_cores_busy",
-                        "others_cores_busy", "steal_cores")):
+                        "others_cores_busy", "steal_cores", "disk_read_mb")):
     """Median and min-max of each figure over alternated runs."""
     return {key: {"median": statistics.median(r[key] for r in runs), "min": min(r[key] for r in runs),
                   "max": max(r[key] for r in runs)} for key in keys} | {"runs": runs}

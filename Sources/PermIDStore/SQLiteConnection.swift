@@ -10,6 +10,7 @@ final class SQLiteConnection: @unchecked Sendable {
     // write connection, and ReadConnectionPool hands each read connection to one caller at a time.
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
+    private var lastStatement: SQLiteStatement?
     private let lockWait: LockWait
     /// The database file's path.
     let path: String
@@ -45,6 +46,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit {
+        lastStatement = nil
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -66,8 +68,15 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// The cached prepared statement for `sql`, reset and with bindings cleared.
     func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        // The statement used last first: a read connection runs the same lookup over and over, and
+        // comparing one static string with itself is a pointer comparison where hashing reads it all.
+        if let last = lastStatement, last.sql == sql {
+            last.reset()
+            return last
+        }
         if let cached = statements[sql] {
             cached.reset()
+            lastStatement = cached
             return cached
         }
         var prepared: OpaquePointer?
@@ -77,6 +86,7 @@ final class SQLiteConnection: @unchecked Sendable {
         }
         let statement = SQLiteStatement(handle: prepared, connection: self, sql: sql)
         statements[sql] = statement
+        lastStatement = statement
         return statement
     }
 

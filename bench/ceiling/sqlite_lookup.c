@@ -1,5 +1,6 @@
 // The raw SQLite floor under the store's point lookup: one read-only connection opened with the
-// store's flags, the store's SELECT prepared once (SQLITE_PREPARE_PERSISTENT), then bind, step, read
+// store's flags, the store's SELECT prepared once (SQLITE_PREPARE_PERSISTENT) and one read transaction
+// kept open (as the store keeps its snapshot while nothing is committed), then bind, step, read
 // every column, reset, for PermIDs drawn from SAMPLE_FILE by the same SplitMix64 sequence as
 // `permid-bench lookup` with the same SEED. Prints {"raw_sqlite_lookups_per_s": N}.
 // Usage: sqlite_lookup DATABASE SAMPLE_FILE SECONDS SEED | sqlite_lookup --version
@@ -90,10 +91,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     sqlite3_stmt *select = NULL;
-    const char *sql = "SELECT permid, sig_alg, seq, issued_at, expires_at, endpoints, signature FROM records "
+    const char *sql = "SELECT permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed FROM records "
                       "WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL";
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &select, NULL) != SQLITE_OK) {
         fprintf(stderr, "prepare: %s\n", sqlite3_errmsg(db));
+        return 1;
+    }
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "begin: %s\n", sqlite3_errmsg(db));
         return 1;
     }
     sqlite3_int64 now = (sqlite3_int64)time(NULL);
@@ -108,7 +113,7 @@ int main(int argc, char **argv) {
             checksum += (uint64_t)sqlite3_column_bytes(select, 0) + (uint64_t)sqlite3_column_int64(select, 1)
                 + (uint64_t)sqlite3_column_int64(select, 2) + (uint64_t)sqlite3_column_int64(select, 3)
                 + (uint64_t)sqlite3_column_int64(select, 4) + (uint64_t)sqlite3_column_bytes(select, 5)
-                + (uint64_t)sqlite3_column_bytes(select, 6);
+                + (uint64_t)sqlite3_column_bytes(select, 6) + (uint64_t)sqlite3_column_bytes(select, 7);
             checksum += ((const unsigned char *)sqlite3_column_blob(select, 0))[0];
             checksum += ((const unsigned char *)sqlite3_column_blob(select, 5))[0];
             checksum += ((const unsigned char *)sqlite3_column_blob(select, 6))[0];
