@@ -16,18 +16,10 @@ the same load, so the difference between them is the change's.
 OLD_DIR and NEW_DIR each hold a release `permidd` (copy .build/release/permidd aside before
 rebuilding). Prints each run and the medians; writes nothing else.
 """
-import argparse, os, shutil, sqlite3, statistics, sys, tempfile, types
+import argparse, os, shutil, statistics, sys, tempfile, types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as harness  # noqa: E402
-
-
-def permidd_from(directory, database, cpus, work, extra=()):
-    saved, harness.RELEASE = harness.RELEASE, directory
-    try:
-        return harness.permidd(database, cpus, work, extra)
-    finally:
-        harness.RELEASE = saved
 
 
 def resolve(options, work, cores, load):
@@ -37,7 +29,7 @@ def resolve(options, work, cores, load):
     runs = {"old": [], "new": []}
     for round_ in range(options.rounds):
         for name in (("old", "new") if round_ % 2 == 0 else ("new", "old")):
-            server = permidd_from(getattr(options, name), database, load.cores.server, work)
+            server = harness.permidd(database, load.cores.server, work, release=getattr(options, name))
             try:
                 figure = load.measured(name, server, "resolve.lua", {"PERMID_BENCH_PERMIDS": sample})
             finally:
@@ -54,13 +46,13 @@ def announce(options, work, cores, load):
         for name in (("old", "new") if round_ % 2 == 0 else ("new", "old")):
             database = os.path.join(work, f"announce-{name}-{round_}.sqlite")
             bodies = harness.sign("ed25519", int(20_000 * options.seconds) + 1000, os.path.join(work, "bodies.txt"))
-            server = permidd_from(getattr(options, name), database, None, work, ["--endpoint-policy", "any", "--sync", "full"])
+            server = harness.permidd(database, None, work, ["--endpoint-policy", "any", "--sync", "full"], release=getattr(options, name))
             try:
                 figure = load.wrk(server, "announce.lua", options.seconds, {"PERMID_BENCH_ANNOUNCEMENTS": bodies}, pinned=False)
             finally:
                 server.stop()
             harness.require_all_ok(f"{name} announce", figure)
-            accepted = sqlite3.connect(database).execute("SELECT count(*) FROM records").fetchone()[0]
+            accepted = harness.stored(database, bodies)
             server_cpu = figure["server_cpu_us"] * figure["requests"] / max(1, accepted)
             runs[name].append((accepted / figure["seconds"], server_cpu))
             print(f"round {round_ + 1} {name}: {accepted / figure['seconds']:,.0f} accepted/s, server {server_cpu:.0f} µs/accepted", flush=True)

@@ -234,9 +234,10 @@ class Server:
             server.stop()
 
 
-def permidd(database, cpus, work, extra=()):
+def permidd(database, cpus, work, extra=(), release=RELEASE):
+    """permidd from `release` (the build's release folder unless another build is compared)."""
     port = free_port()
-    command = [os.path.join(RELEASE, "permidd"), "serve", "--database", database, "--listen", f"127.0.0.1:{port}",
+    command = [os.path.join(release, "permidd"), "serve", "--database", database, "--listen", f"127.0.0.1:{port}",
                "--rate-limit", "off", "--log-level", "warning", "--threads", str(THREADS), *extra]
     return Server("permidd", command, port, "/healthz", cpus, work)
 

@@ -35,10 +35,7 @@ enum Ed25519Point {
 
     /// Whether the encoding is a canonical Ed25519 point of large order.
     static func isValidEncoding(_ encoded: [UInt8]) -> Bool {
-        guard encoded.count == 32 else { return false }
-        var y = encoded
-        y[31] &= 0x7F
-        guard !smallOrderY.contains(y), let context = BN_CTX_new() else { return false }
+        guard encoded.count == 32, !isSmallOrderEncoding(encoded), let context = BN_CTX_new() else { return false }
         defer { BN_CTX_free(context) }
         BN_CTX_start(context)
         defer { BN_CTX_end(context) }
