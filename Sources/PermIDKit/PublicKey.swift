@@ -2,15 +2,18 @@ internal import CCrypto
 
 /// A validated public key parsed once from a PermID's binary form, able to verify signatures.
 ///
-/// Owns one OpenSSL `EVP_PKEY`, freed in `deinit`.
+/// Owns one OpenSSL `EVP_PKEY` for an EC key, freed in `deinit`. An Ed25519 key has none: libsodium
+/// verifies it, and the rare signature OpenSSL must decide gets a key made for that call.
 public final class PublicKey: @unchecked Sendable {
     // @unchecked Sendable: the EVP_PKEY is written only in init and then only read;
     // OpenSSL documents concurrent read-only use of a key (verification) as thread-safe.
-    private let key: OpaquePointer
+    private let key: OpaquePointer?
     /// The PermID this key was parsed from.
     public let permID: PermID
+    /// Whether this Ed25519 key's curve-point check was left to verification (``init(announced:)``).
+    private let pointCheckDeferred: Bool
 
-    deinit { EVP_PKEY_free(key) }
+    deinit { if let key { EVP_PKEY_free(key) } }
 
     /// Parses and validates a PermID's text form (base64url without padding).
     ///
@@ -29,13 +32,47 @@ public final class PublicKey: @unchecked Sendable {
     /// - Throws: ``DirectoryError/invalidPermID(_:)`` for bytes that are no valid key,
     ///   ``DirectoryError/nonCanonicalPermID(canonical:)`` for a valid key in another encoding,
     ///   ``DirectoryError/unsupportedKey(_:)`` for keys of other algorithms or curves.
-    public init(bytes: [UInt8]) throws(DirectoryError) {
+    public convenience init(bytes: [UInt8]) throws(DirectoryError) {
+        try self.init(bytes: bytes, deferringPointCheck: false)
+    }
+
+    /// Parses a PermID's text form to verify one announcement with: every check of
+    /// ``init(text:)`` except, for an Ed25519 key, the curve-point check, which costs a third of a
+    /// verification. A signature libsodium verifies proves the point valid (libsodium refuses keys
+    /// that are non-canonical, of small order or off the curve, as this type does), so the check
+    /// runs only when that verification does not succeed, and ``checkDeferredPoint()`` runs it for
+    /// a caller that stops before verifying: an invalid key is still reported as one, before any
+    /// later rule.
+    convenience init(announced text: some StringProtocol) throws(DirectoryError) {
+        guard let bytes = Base64URL.decode(text) else {
+            throw .invalidPermID("PermID is not unpadded base64url")
+        }
+        try self.init(bytes: bytes, deferringPointCheck: true)
+    }
+
+    private init(bytes: [UInt8], deferringPointCheck: Bool) throws(DirectoryError) {
         if bytes.starts(with: PermID.libnaclPrefix) {
-            (key, permID) = try Self.parseLibNaCL(bytes)
+            permID = try Self.parseLibNaCL(bytes)
+            key = nil
         } else if let parsed = try Self.parseCanonicalSubjectPublicKeyInfo(bytes) {
             (key, permID) = parsed
         } else {
             (key, permID) = try Self.parseSubjectPublicKeyInfo(bytes)
+        }
+        pointCheckDeferred = deferringPointCheck && key == nil
+        if key == nil, !deferringPointCheck { try checkEd25519Point() }
+    }
+
+    /// Runs the Ed25519 curve-point check that ``init(announced:)`` deferred (nothing for other keys).
+    ///
+    /// - Throws: ``DirectoryError/invalidPermID(_:)`` when the key is not a valid point.
+    func checkDeferredPoint() throws(DirectoryError) {
+        if pointCheckDeferred { try checkEd25519Point() }
+    }
+
+    private func checkEd25519Point() throws(DirectoryError) {
+        guard Ed25519Point.isValidEncoding(Array(permID.bytes.suffix(32))) else {
+            throw .invalidPermID("the Ed25519 public key is not a valid curve point")
         }
     }
 
@@ -57,12 +94,18 @@ public final class PublicKey: @unchecked Sendable {
                 }
             }
             guard !verified else { return true }
-            guard Ed25519Point.isSmallOrderEncoding(signature.prefix(32)) else { return false }
+            guard Ed25519Point.isSmallOrderEncoding(signature.prefix(32)),
+                  !pointCheckDeferred || Ed25519Point.isValidEncoding(Array(permID.bytes.suffix(32)))
+            else { return false }
+            guard let ed25519 = Self.openSSLEd25519Key(permID.bytes.suffix(32)) else { return false }
+            defer { EVP_PKEY_free(ed25519) }
+            return verifiedByOpenSSL(ed25519, signature: signature, message: message, scheme: scheme)
         }
-        return verifiedByOpenSSL(signature: signature, message: message, scheme: scheme)
+        guard let key else { return false }
+        return verifiedByOpenSSL(key, signature: signature, message: message, scheme: scheme)
     }
 
-    private func verifiedByOpenSSL(signature: [UInt8], message: [UInt8], scheme: SignatureScheme) -> Bool {
+    private func verifiedByOpenSSL(_ key: OpaquePointer, signature: [UInt8], message: [UInt8], scheme: SignatureScheme) -> Bool {
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestVerifyInit(context, nil, MessageDigest.for(scheme), nil, key) == 1 else {
@@ -84,32 +127,30 @@ public final class PublicKey: @unchecked Sendable {
 
     // MARK: - Parsing
 
-    private static func parseLibNaCL(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer, PermID) {
+    /// The PermID of a `LibNaCLPK:` key of the right length; its Ed25519 point is checked by the caller.
+    private static func parseLibNaCL(_ bytes: [UInt8]) throws(DirectoryError) -> PermID {
         guard bytes.count == PermID.libnaclPrefix.count + 64 else {
             throw .invalidPermID("a LibNaCLPK: key has exactly 64 key bytes, got \(bytes.count - PermID.libnaclPrefix.count)")
         }
-        let key = try ed25519Key(Array(bytes[(bytes.count - 32)...]))
-        return (key, PermID(validatedBytes: bytes, keyType: .libnacl))
+        return PermID(validatedBytes: bytes, keyType: .libnacl)
     }
 
-    private static func ed25519Key(_ raw: [UInt8]) throws(DirectoryError) -> OpaquePointer {
-        guard Ed25519Point.isValidEncoding(raw) else {
-            throw .invalidPermID("the Ed25519 public key is not a valid curve point")
-        }
-        let key = raw.withUnsafeBufferPointer {
+    /// An OpenSSL key for 32 raw Ed25519 key bytes, owned by the caller; nil if OpenSSL refuses it.
+    private static func openSSLEd25519Key(_ raw: some Collection<UInt8>) -> OpaquePointer? {
+        let key = Array(raw).withUnsafeBufferPointer {
             EVP_PKEY_new_raw_public_key_ex(nil, "ED25519", nil, $0.baseAddress, 32)
         }
-        guard let key else { throw .invalidPermID("invalid Ed25519 key: \(OpenSSL.drainErrors())") }
+        if key == nil { OpenSSL.drainErrors() }
         return key
     }
 
     /// The fast path for the canonical encodings, which are a fixed prefix per key type followed by the
     /// key bytes. Returns `nil` for anything else, which the general DER parser then classifies.
     /// (OpenSSL 3's generic `d2i_PUBKEY` decoder costs more than a signature verification.)
-    private static func parseCanonicalSubjectPublicKeyInfo(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer, PermID)? {
+    /// An Ed25519 key comes back without an OpenSSL key; its point is checked by the caller.
+    private static func parseCanonicalSubjectPublicKeyInfo(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer?, PermID)? {
         if bytes.count == SubjectPublicKeyInfo.ed25519Prefix.count + 32, bytes.starts(with: SubjectPublicKeyInfo.ed25519Prefix) {
-            let key = try ed25519Key(Array(bytes[SubjectPublicKeyInfo.ed25519Prefix.count...]))
-            return (key, PermID(validatedBytes: bytes, keyType: .ed25519))
+            return (nil, PermID(validatedBytes: bytes, keyType: .ed25519))
         }
         guard let curve = SubjectPublicKeyInfo.curve(ofCanonical: bytes) else { return nil }
         let point = Array(bytes[SubjectPublicKeyInfo.prefix(curve).count...])
@@ -126,7 +167,8 @@ public final class PublicKey: @unchecked Sendable {
         return (key, PermID(validatedBytes: bytes, keyType: .ec(curve)))
     }
 
-    private static func parseSubjectPublicKeyInfo(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer, PermID) {
+    /// The general DER path; like the fast path, it returns no OpenSSL key for Ed25519.
+    private static func parseSubjectPublicKeyInfo(_ bytes: [UInt8]) throws(DirectoryError) -> (OpaquePointer?, PermID) {
         var consumed = 0
         let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress, buffer.count > 0 else { return nil }
@@ -148,7 +190,9 @@ public final class PublicKey: @unchecked Sendable {
             if canonical != bytes || consumed != bytes.count {
                 throw .nonCanonicalPermID(canonical: Base64URL.encode(canonical))
             }
-            return (key, PermID(validatedBytes: bytes, keyType: keyType))
+            let permID = PermID(validatedBytes: bytes, keyType: keyType)
+            guard keyType != .ed25519 else { EVP_PKEY_free(key); return (nil, permID) }
+            return (key, permID)
         } catch {
             EVP_PKEY_free(key)
             throw error

@@ -39,13 +39,19 @@ public struct RecordValidator: Sendable {
     /// - Throws: the ``DirectoryError`` of the first rule that fails.
     public func validateAnnouncement(body: [UInt8], pathPermID: some StringProtocol, now: UInt64) throws(DirectoryError) -> SignedRecord {
         let fields = try RecordFields.decode(json: body)
-        let key = try PublicKey(text: pathPermID)
-        // Compared as bytes: Swift's String == treats canonically equivalent text as equal
-        // (U+212A KELVIN SIGN equals "K"), and the protocol asks for the same text exactly.
-        if let bodyPermID = fields.permID, !bodyPermID.utf8.elementsEqual(pathPermID.utf8) {
-            throw .permIDMismatch(path: String(pathPermID), body: bodyPermID)
+        let key = try PublicKey(announced: pathPermID)
+        do throws(DirectoryError) {
+            // Compared as bytes: Swift's String == treats canonically equivalent text as equal
+            // (U+212A KELVIN SIGN equals "K"), and the protocol asks for the same text exactly.
+            if let bodyPermID = fields.permID, !bodyPermID.utf8.elementsEqual(pathPermID.utf8) {
+                throw .permIDMismatch(path: String(pathPermID), body: bodyPermID)
+            }
+            return try validate(fields, key: key, now: now, freshness: .announcement)
+        } catch {
+            // The PermID rule comes before every later one: an invalid key is what gets reported.
+            try key.checkDeferredPoint()
+            throw error
         }
-        return try validate(fields, key: key, now: now, freshness: .announcement)
     }
 
     /// Validates a stand-alone record, whose `permid` member is required (import, offline verification).

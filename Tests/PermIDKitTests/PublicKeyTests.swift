@@ -28,6 +28,45 @@ import PermIDKit
         #expect(throws: DirectoryError.self) { try PublicKey(bytes: PermID.libnaclPrefix + [UInt8](repeating: 9, count: 32) + point) }
     }
 
+    /// An announcement defers the Ed25519 point check to verification; whatever else is wrong with
+    /// it, a weak or invalid key must still be what is reported — including the one signature
+    /// OpenSSL (which libsodium defers to for an R of small order) accepts under the identity key:
+    /// R = identity, S = 0.
+    @Test(arguments: [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0200000000000000000000000000000000000000000000000000000000000000",
+    ])
+    func anAnnouncementUnderAWeakOrInvalidEd25519KeyIsRefusedForItsKey(pointHex: String) throws {
+        let now: UInt64 = 1_764_028_800
+        let signer = try PrivateKey.generate(.ed25519)
+        let valid = try SignedRecord.sign(with: signer, seq: 1, issuedAt: now, expiresAt: now + 3600, endpoints: [])
+        let json = String(decoding: valid.json, as: UTF8.self)
+        let signature = Base64URL.encode(valid.signature)
+        let identityR = Base64URL.encode([1] + [UInt8](repeating: 0, count: 63))
+        for prefix in [Self.ed25519Prefix, PermID.libnaclPrefix + [UInt8](repeating: 9, count: 32)] {
+            let permID = Base64URL.encode(prefix + Self.hex(pointHex))
+            let body = json.replacingOccurrences(of: signer.permID.text, with: permID)
+            let bodies = [
+                "bad signature": body,
+                "identity R, S = 0": body.replacingOccurrences(of: signature, with: identityR),
+                "signature too short": body.replacingOccurrences(of: signature, with: String(signature.dropLast(4))),
+                "clock skew": body.replacingOccurrences(of: "\(now)", with: "\(now + 100_000)"),
+                "permid mismatch": body.replacingOccurrences(of: permID, with: signer.permID.text),
+            ]
+            for (name, body) in bodies {
+                #expect(body.contains(name == "permid mismatch" ? signer.permID.text : permID))
+                do {
+                    _ = try RecordValidator().validateAnnouncement(body: Array(body.utf8), pathPermID: permID, now: now)
+                    Issue.record("\(name): accepted")
+                } catch {
+                    #expect(error.slug == "invalid-permid", "\(name): \(error.detail)")
+                }
+            }
+        }
+    }
+
     @Test func generatedKeysOfEveryTypeParseAndRoundTrip() throws {
         for type in KeyType.all {
             let key = try PrivateKey.generate(type)
