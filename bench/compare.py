@@ -9,9 +9,9 @@ the same load, so the difference between them is the change's.
   compare.py resolve RECORDS OLD_DIR NEW_DIR [--rounds N] [--seconds S]
       GET /v1/peers/{permid} for PermIDs drawn from RECORDS preloaded records (bench/run.py's
       wrk script and pinning: server on the first half of the cores, wrk on the rest).
-  compare.py announce OLD_DIR NEW_DIR [--rounds N] [--seconds S]
-      durable Ed25519 announcements from distinct fresh keys into an empty database (unpinned);
-      accepted counted in the database.
+  compare.py announce OLD_DIR NEW_DIR [--rounds N] [--seconds S] [--records N]
+      durable Ed25519 announcements from distinct fresh keys into an empty database, or into a copy
+      of one preloaded with N records (unpinned); accepted counted in the database.
 
 OLD_DIR and NEW_DIR each hold a release `permidd` (copy .build/release/permidd aside before
 rebuilding). Prints each run and the medians; writes nothing else.
@@ -42,9 +42,16 @@ def resolve(options, work, cores, load):
 
 def announce(options, work, cores, load):
     runs = {"old": [], "new": []}
+    preloaded = None
+    if options.records:
+        preloaded = os.path.join(work, "preloaded.sqlite")
+        harness.log(f"preloading {options.records:,} records")
+        harness.bench_tool("preload", preloaded, options.records, os.path.join(work, "sample.txt"), options.records)
     for round_ in range(options.rounds):
         for name in (("old", "new") if round_ % 2 == 0 else ("new", "old")):
             database = os.path.join(work, f"announce-{name}-{round_}.sqlite")
+            if preloaded:
+                shutil.copyfile(preloaded, database)
             bodies = harness.sign("ed25519", int(20_000 * options.seconds) + 1000, os.path.join(work, "bodies.txt"))
             server = harness.permidd(database, None, work, ["--endpoint-policy", "any", "--sync", "full"], release=getattr(options, name))
             try:
@@ -56,6 +63,9 @@ def announce(options, work, cores, load):
             server_cpu = figure["server_cpu_us"] * figure["requests"] / max(1, accepted)
             runs[name].append((accepted / figure["seconds"], server_cpu))
             print(f"round {round_ + 1} {name}: {accepted / figure['seconds']:,.0f} accepted/s, server {server_cpu:.0f} µs/accepted", flush=True)
+            for path in (database, database + "-wal", database + "-shm"):
+                if os.path.exists(path):
+                    os.remove(path)
     return runs, "accepted/s", "server µs/accepted"
 
 
@@ -65,6 +75,7 @@ def main():
     parser.add_argument("rest", nargs="+", help="[RECORDS] OLD_DIR NEW_DIR")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--records", type=int, default=0, help="announce: preload this many records first")
     options = parser.parse_args()
     expected = 3 if options.mode == "resolve" else 2
     if len(options.rest) != expected:
