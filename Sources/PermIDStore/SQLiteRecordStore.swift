@@ -51,6 +51,16 @@ public final class SQLiteRecordStore: RecordStore {
     /// keeps the tables' upper levels and recent leaves.
     static let writerCacheKibibytes = 16_384
 
+    /// WAL pages after which a commit copies the WAL into the database file (SQLite's automatic
+    /// checkpoint; its default is 1,000). The checkpoint runs in the writer's commit, and the writer is
+    /// what limits announcements; each one writes leaves at random places, so a checkpoint after 1,000
+    /// pages wrote nearly every page it copied once per 1,000 WAL pages, where after 8,000 a leaf
+    /// written several times is copied once. Measured with `bench/compare.py announce` (durable
+    /// Ed25519, 4 alternated rounds): +22% accepted/s into an empty database, +29% into one of
+    /// 200,000 records, at 8% and 15% less server CPU per record. The WAL file grows to about this
+    /// many pages (32 MiB at 4 KiB) and keeps that size once the WAL restarts.
+    static let walCheckpointPages: Int32 = 8_000
+
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
     /// - Parameters:
@@ -59,7 +69,12 @@ public final class SQLiteRecordStore: RecordStore {
     ///   - migrate: apply missing migrations; when `false`, a database that needs them is refused.
     ///   - maxBatch: the most announcements committed in one transaction.
     /// - Throws: ``StoreOpenError`` with a message fit for an operator.
-    public init(path: String, sync: SyncMode = .full, migrate: Bool = true, maxBatch: Int = 512) throws(StoreOpenError) {
+    public convenience init(path: String, sync: SyncMode = .full, migrate: Bool = true, maxBatch: Int = 512) throws(StoreOpenError) {
+        try self.init(path: path, sync: sync, migrate: migrate, maxBatch: maxBatch, walCheckpointPages: Self.walCheckpointPages)
+    }
+
+    /// As the public initializer, with the WAL pages after which a commit checkpoints (tests).
+    init(path: String, sync: SyncMode, migrate: Bool, maxBatch: Int, walCheckpointPages: Int32) throws(StoreOpenError) {
         self.path = path
         let connection: SQLiteConnection
         do {
@@ -67,6 +82,7 @@ public final class SQLiteRecordStore: RecordStore {
             try connection.execute("PRAGMA journal_mode=WAL")
             try connection.execute("PRAGMA synchronous=\(sync == .full ? "FULL" : "NORMAL")")
             try connection.execute("PRAGMA cache_size = -\(Self.writerCacheKibibytes)")
+            try connection.execute("PRAGMA wal_autocheckpoint = \(walCheckpointPages)")
         } catch {
             throw .database(path: path, error)
         }

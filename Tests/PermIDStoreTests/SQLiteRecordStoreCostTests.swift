@@ -9,6 +9,32 @@ import Testing
 @Suite struct SQLiteRecordStoreCostTests {
     let now = StoreFixtures.now
 
+    // MARK: - WAL
+
+    /// Commits checkpoint once the WAL holds the store's checkpoint size, and the WAL then starts
+    /// over: under many times that many pages of writes, the WAL file stays near that size, and the
+    /// database file takes the pages.
+    @Test func theWALIsCheckpointedAtItsSizeAndStartsOver() throws {
+        let pages: Int32 = 64
+        let path = StoreFixtures.temporaryDirectory() + "/permid.sqlite"
+        let store = try SQLiteRecordStore(path: path, sync: .normal, migrate: true, maxBatch: 512, walCheckpointPages: pages)
+        func size(_ file: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? 0 }
+        let frame = 4_096 + 24
+        var largestWAL = 0
+        var records = 0
+        for _ in 0..<30 {
+            let batch = try (0..<50).map { _ in StoreFixtures.record(try PrivateKey.generate(.ed25519), seq: 1) }
+            _ = try store.announce(batch: batch)
+            records += batch.count
+            largestWAL = max(largestWAL, size(path + "-wal"))
+        }
+        // 1,500 new rows in three B-trees write thousands of WAL pages; without checkpoints (or with
+        // SQLite's default of 1,000 pages) the WAL would hold most of them.
+        #expect(largestWAL <= 3 * Int(pages) * frame, "the WAL reached \(largestWAL / frame) pages")
+        #expect(size(path) >= records * 100, "the database file holds \(size(path)) bytes for \(records) records")
+        #expect(try store.counts(now: now).records == records)
+    }
+
     // MARK: - Listing
 
     @Test func aPageReadsItsRowsNotTheTombstonesBetweenThem() throws {
