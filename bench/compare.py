@@ -11,7 +11,8 @@ the same load, so the difference between them is the change's.
       wrk script and pinning: server on the first half of the cores, wrk on the rest).
   compare.py announce OLD_DIR NEW_DIR [--rounds N] [--seconds S] [--records N]
       durable Ed25519 announcements from distinct fresh keys into an empty database, or into a copy
-      of one preloaded with N records (unpinned); accepted counted in the database.
+      of one preloaded with N records (unpinned); accepted counted in the database, and each run's
+      p99 printed.
 
 OLD_DIR and NEW_DIR each hold a release `permidd` (copy .build/release/permidd aside before
 rebuilding). Prints each run and the medians; writes nothing else.
@@ -62,7 +63,8 @@ def announce(options, work, cores, load):
             accepted = harness.stored(database, bodies)
             server_cpu = figure["server_cpu_us"] * figure["requests"] / max(1, accepted)
             runs[name].append((accepted / figure["seconds"], server_cpu))
-            print(f"round {round_ + 1} {name}: {accepted / figure['seconds']:,.0f} accepted/s, server {server_cpu:.0f} µs/accepted", flush=True)
+            print(f"round {round_ + 1} {name}: {accepted / figure['seconds']:,.0f} accepted/s, server {server_cpu:.0f} µs/accepted, "
+                  f"p99 {figure['p99_us'] / 1000:.1f} ms", flush=True)
             for path in (database, database + "-wal", database + "-shm"):
                 if os.path.exists(path):
                     os.remove(path)
