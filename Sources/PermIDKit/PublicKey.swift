@@ -94,9 +94,7 @@ public final class PublicKey: @unchecked Sendable {
                 }
             }
             guard !verified else { return true }
-            guard Ed25519Point.isSmallOrderEncoding(signature.prefix(32)),
-                  !pointCheckDeferred || Ed25519Point.isValidEncoding(Array(permID.bytes.suffix(32)))
-            else { return false }
+            guard Ed25519Point.isSmallOrderEncoding(signature.prefix(32)), (try? checkDeferredPoint()) != nil else { return false }
             guard let ed25519 = Self.openSSLEd25519Key(permID.bytes.suffix(32)) else { return false }
             defer { EVP_PKEY_free(ed25519) }
             return verifiedByOpenSSL(ed25519, signature: signature, message: message, scheme: scheme)

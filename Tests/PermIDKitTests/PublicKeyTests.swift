@@ -10,7 +10,7 @@ import PermIDKit
     }
 
     /// The eight small-order points (both signs where the sign bit matters) and points not on the curve.
-    @Test(arguments: [
+    static let weakOrInvalidEd25519Points = [
         "0100000000000000000000000000000000000000000000000000000000000000",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "0000000000000000000000000000000000000000000000000000000000000080",
@@ -21,7 +21,9 @@ import PermIDKit
         "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
         "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
         "0200000000000000000000000000000000000000000000000000000000000000",
-    ])
+    ]
+
+    @Test(arguments: weakOrInvalidEd25519Points)
     func weakOrInvalidEd25519PointsAreRefused(pointHex: String) {
         let point = Self.hex(pointHex)
         #expect(throws: DirectoryError.self) { try PublicKey(bytes: Self.ed25519Prefix + point) }
@@ -32,12 +34,7 @@ import PermIDKit
     /// it, a weak or invalid key must still be what is reported — including the one signature
     /// OpenSSL (which libsodium defers to for an R of small order) accepts under the identity key:
     /// R = identity, S = 0.
-    @Test(arguments: [
-        "0100000000000000000000000000000000000000000000000000000000000000",
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "0200000000000000000000000000000000000000000000000000000000000000",
-    ])
+    @Test(arguments: weakOrInvalidEd25519Points)
     func anAnnouncementUnderAWeakOrInvalidEd25519KeyIsRefusedForItsKey(pointHex: String) throws {
         let now: UInt64 = 1_764_028_800
         let signer = try PrivateKey.generate(.ed25519)
