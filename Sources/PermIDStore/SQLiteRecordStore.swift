@@ -46,7 +46,7 @@ public final class SQLiteRecordStore: RecordStore {
     public let path: String
 
     /// The writer connection's page cache, in KiB. An announcement writes a leaf at a random place in
-    /// `records`, in `records_live` and in `record_addresses`; with SQLite's default 2,000 KiB most of
+    /// `records` and in `record_addresses`; with SQLite's default 2,000 KiB most of
     /// those leaves were read from the file again (`pread` was 4% of an announcement's CPU); 16 MiB
     /// keeps the tables' upper levels and recent leaves.
     static let writerCacheKibibytes = 16_384
@@ -145,8 +145,10 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    /// The sequence rule: the upsert's WHERE clause writes only a strictly greater seq, and its
-    /// affected-row count decides accepted versus stale. Runs on the writer connection only.
+    /// The sequence rule: a record is written only over a strictly lower stored seq, live or tombstone.
+    /// Over a live row the upsert's WHERE clause decides and its affected-row count tells accepted
+    /// from stale; over a tombstone the tombstone's seq decides, and an accepted record takes the
+    /// PermID out of `tombstones`. Runs on the writer connection only.
     private static func apply(_ record: SignedRecord, on connection: SQLiteConnection) throws(SQLiteError) -> AnnounceOutcome {
         let previous = try connection.statement("SELECT seq, endpoints FROM records WHERE permid = ?")
         try previous.bind(record.permID.bytes, at: 1)
@@ -155,6 +157,12 @@ public final class SQLiteRecordStore: RecordStore {
         if try previous.step() {
             storedSeq = UInt64(previous.int64(0))
             oldEndpoints = previous.blob(1)
+        } else if let tombstoneSeq = try Self.tombstoneSeq(of: record.permID.bytes, on: connection) {
+            guard record.seq > tombstoneSeq else { return .stale(storedSeq: tombstoneSeq) }
+            storedSeq = tombstoneSeq
+            let delete = try connection.statement("DELETE FROM tombstones WHERE permid = ?")
+            try delete.bind(record.permID.bytes, at: 1)
+            try delete.run()
         }
 
         let upsert = try connection.statement("""
@@ -190,6 +198,13 @@ public final class SQLiteRecordStore: RecordStore {
         return storedSeq == nil ? .created : .replaced
     }
 
+    /// The seq a tombstone keeps for `permID`, if it has one.
+    private static func tombstoneSeq(of permID: [UInt8], on connection: SQLiteConnection) throws(SQLiteError) -> UInt64? {
+        let select = try connection.statement("SELECT seq FROM tombstones WHERE permid = ?")
+        try select.bind(permID, at: 1)
+        return try select.step() ? UInt64(select.int64(0)) : nil
+    }
+
     private static func deleteAddresses(_ endpoints: [Endpoint], of permID: [UInt8], on connection: SQLiteConnection) throws(SQLiteError) {
         for endpoint in endpoints {
             let delete = try connection.statement("DELETE FROM record_addresses WHERE address = ? AND permid = ?")
@@ -199,21 +214,25 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
+    /// Moves up to `limit` records expired at `now` out of `records`, leaving their PermID and seq in
+    /// `tombstones`.
     public func sweep(now: UInt64, limit: Int) throws(DirectoryError) -> Int {
         do {
             return try writer.perform { connection throws(SQLiteError) in
                 let expired = try connection.statement(
-                    "SELECT permid, endpoints FROM records WHERE expires_at <= ? AND signature IS NOT NULL LIMIT ?")
+                    "SELECT permid, seq, endpoints FROM records WHERE expires_at <= ? AND signature IS NOT NULL LIMIT ?")
                 try expired.bind(Int64(now), at: 1)
                 try expired.bind(Int64(limit), at: 2)
-                var rows = [([UInt8], [UInt8])]()
-                while try expired.step() { rows.append((expired.blob(0) ?? [], expired.blob(1) ?? [])) }
-                for (permID, endpoints) in rows {
-                    try Self.deleteAddresses(Endpoint.decode(endpoints) ?? [], of: permID, on: connection)
-                    let tombstone = try connection.statement(
-                        "UPDATE records SET endpoints = NULL, signature = NULL, sealed = NULL WHERE permid = ? AND expires_at <= ?")
-                    try tombstone.bind(permID, at: 1)
-                    try tombstone.bind(Int64(now), at: 2)
+                var rows = [(permID: [UInt8], seq: Int64, endpoints: [UInt8])]()
+                while try expired.step() { rows.append((expired.blob(0) ?? [], expired.int64(1), expired.blob(2) ?? [])) }
+                for row in rows {
+                    try Self.deleteAddresses(Endpoint.decode(row.endpoints) ?? [], of: row.permID, on: connection)
+                    let delete = try connection.statement("DELETE FROM records WHERE permid = ?")
+                    try delete.bind(row.permID, at: 1)
+                    try delete.run()
+                    let tombstone = try connection.statement("INSERT INTO tombstones (permid, seq) VALUES (?, ?)")
+                    try tombstone.bind(row.permID, at: 1)
+                    try tombstone.bind(row.seq, at: 2)
                     try tombstone.run()
                 }
                 return rows.count
@@ -228,7 +247,7 @@ public final class SQLiteRecordStore: RecordStore {
     private static let columns = "permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed"
 
     /// One live record by PermID (a static text: the statement cache is keyed by it, on every resolve).
-    static let liveRecordSQL = "SELECT \(columns) FROM records WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL"
+    static let liveRecordSQL = "SELECT \(columns) FROM records WHERE permid = ? AND expires_at > ?"
 
     public func record(for permID: [UInt8], now: UInt64) throws(DirectoryError) -> SignedRecord? {
         try read { connection throws(SQLiteError) in
@@ -252,12 +271,12 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
-    /// A page of live records after a cursor. The partial index `records_live` holds only rows with a
-    /// signature, so a page reads its own rows and the expired ones not yet swept, never tombstones;
-    /// `INDEXED BY` makes a schema that lost the index fail loudly instead of scanning.
+    /// A page of live records after a cursor. `records` holds no tombstones (schema version 4 keeps
+    /// them in `tombstones`), so a page walks the primary key and reads its own rows and the expired
+    /// ones not yet swept.
     static let listSQL = """
-        SELECT \(columns) FROM records INDEXED BY records_live
-        WHERE permid > ?2 AND expires_at > ?3 AND signature IS NOT NULL
+        SELECT \(columns) FROM records
+        WHERE permid > ?2 AND expires_at > ?3
         ORDER BY permid LIMIT ?4
         """
 
@@ -266,7 +285,7 @@ public final class SQLiteRecordStore: RecordStore {
     static let listByAddressSQL = """
         SELECT r.permid, r.sig_alg, r.seq, r.issued_at, r.expires_at, r.endpoints, r.signature, r.sealed
         FROM record_addresses a JOIN records r ON r.permid = a.permid
-        WHERE a.address = ?1 AND a.permid > ?2 AND r.expires_at > ?3 AND r.signature IS NOT NULL
+        WHERE a.address = ?1 AND a.permid > ?2 AND r.expires_at > ?3
         ORDER BY a.permid LIMIT ?4
         """
 
@@ -360,9 +379,10 @@ public final class SQLiteRecordStore: RecordStore {
 final class ReadConnectionPool: Sendable {
     /// The page cache of each read connection, in KiB (SQLite's default is 2,000).
     ///
-    /// Live records sit between tombstones in `records`, so each record of a listing page is on its
-    /// own leaf page: a 1,000-record page touches about 1,000 leaf pages and their parents, some
-    /// 4.5 MiB at 4 KiB a page, more than the default cache holds. 8 MiB keeps a whole page cached.
+    /// A resolve reads a leaf of `records` at a random place: 8 MiB holds the interior pages of
+    /// `records` at 1,000,000 records (about 2 MiB) with room for recently read leaves, so a lookup
+    /// reads one page from the file at most. (A listing page reads consecutive rows of `records`,
+    /// about 45 leaves for 1,000 records.)
     static let cacheKibibytes = 8_192
     /// The longest a snapshot is reused when this process commits nothing.
     static let snapshotLifetime: Duration = .milliseconds(100)

@@ -87,6 +87,63 @@ import Testing
         #expect(earlier.records == 5 && earlier.live == 4 && earlier.withdrawn == 2)
     }
 
+    /// Version 4 moves the tombstones out of `records`: each keeps its seq against older
+    /// announcements, live and not-yet-swept records stay where they were, and the counts do not move.
+    @Test func tombstonesMoveToTheirOwnTableWithTheirSeq() throws {
+        let path = database()
+        let connection = try SQLiteConnection(path: path, readOnly: false)
+        _ = try Migrator(migrations: Array(Migration.embedded.prefix(3))).migrate(connection, now: 1)
+        let now = StoreFixtures.now
+        let keys = try (0..<4).map { _ in try PrivateKey.generate(.ed25519) }
+        let live = StoreFixtures.record(keys[0], seq: 3)
+        let unswept = StoreFixtures.record(keys[1], seq: 2, expiresAt: now - 1)
+        for record in [live, unswept] {
+            let insert = try connection.statement("""
+                INSERT INTO records (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+                """)
+            try insert.bind(record.permID.bytes, at: 1)
+            try insert.bind(Int64(record.scheme.code), at: 2)
+            try insert.bind(Int64(record.seq), at: 3)
+            try insert.bind(Int64(record.issuedAt), at: 4)
+            try insert.bind(Int64(record.expiresAt), at: 5)
+            try insert.bind(StoredContent(record.content).endpoints, at: 6)
+            try insert.bind(record.signature, at: 7)
+            try insert.run()
+        }
+        for (key, seq) in [(keys[2], 7), (keys[3], 1)] {
+            let insert = try connection.statement("""
+                INSERT INTO records (permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed)
+                VALUES (?, 1, ?, \(now - 200), \(now - 100), NULL, NULL, NULL)
+                """)
+            try insert.bind(key.permID.bytes, at: 1)
+            try insert.bind(Int64(seq), at: 2)
+            try insert.run()
+        }
+        let store = try SQLiteRecordStore(path: path)
+        let counts = try store.counts(now: now)
+        #expect(counts.records == 4 && counts.live == 1 && counts.withdrawn == 0)
+
+        let rows = try connection.statement("""
+            SELECT (SELECT group_concat(seq) FROM (SELECT seq FROM records ORDER BY seq)),
+                   (SELECT group_concat(seq) FROM (SELECT seq FROM tombstones ORDER BY seq)),
+                   (SELECT count(*) FROM sqlite_master WHERE name = 'records_live')
+            """)
+        #expect(try rows.step())
+        #expect(rows.text(0) == "2,3" && rows.text(1) == "1,7" && rows.int64(2) == 0)
+        connection.resetStatements()
+
+        #expect(try store.record(for: live.permID.bytes, now: now) == live)
+        #expect(try store.list(after: nil, address: nil, limit: 10, now: now).records == [live])
+        #expect(try store.announce(StoreFixtures.record(keys[2], seq: 7)) == .stale(storedSeq: 7))
+        #expect(try store.announce(StoreFixtures.record(keys[2], seq: 8)) == .replaced)
+        #expect(try store.announce(StoreFixtures.record(keys[3], seq: 2)) == .replaced)
+        #expect(try store.sweep(now: now, limit: 10) == 1)
+        #expect(try store.announce(StoreFixtures.record(keys[1], seq: 2)) == .stale(storedSeq: 2))
+        let after = try store.counts(now: now)
+        #expect(after.records == 4 && after.live == 3 && after.withdrawn == 0)
+    }
+
     @Test func withoutMigrateAnOutdatedDatabaseIsRefused() throws {
         #expect(throws: StoreOpenError.migration(.needsMigration)) { try SQLiteRecordStore(path: database(), migrate: false) }
     }

@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
     }
     sqlite3_stmt *select = NULL;
     const char *sql = "SELECT permid, sig_alg, seq, issued_at, expires_at, endpoints, signature, sealed FROM records "
-                      "WHERE permid = ? AND expires_at > ? AND signature IS NOT NULL";
+                      "WHERE permid = ? AND expires_at > ?";
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &select, NULL) != SQLITE_OK) {
         fprintf(stderr, "prepare: %s\n", sqlite3_errmsg(db));
         return 1;
