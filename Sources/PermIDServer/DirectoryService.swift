@@ -151,7 +151,11 @@ public final class DirectoryService: HTTPHandler {
         return .later(store.submit(record).map { [self] stored in announced(record, stored, now: clock) })
     }
 
-    /// The answer to an announcement once the store has decided.
+    /// The answer to an announcement once the store has decided, with what follows an acceptance. It
+    /// runs on the thread that fulfils the store's one-shot, whether or not the announcer is still
+    /// connected: libmicrohttpd may drop a resumed connection whose client has gone without asking it
+    /// for its answer, so spending the allowance and waking watchers must not wait for the resume
+    /// (`WatchTests.announcersThatHangUpStillWakeTheirWatchers`).
     private func announced(_ record: SignedRecord, _ stored: Result<AnnounceOutcome, DirectoryError>, now: UInt64) -> HTTPResponse {
         switch stored {
         case .success(.stale(let storedSeq)):

@@ -59,6 +59,41 @@ import Testing
         #expect(response?.status == 200 && response?.json["seq"] as? Int == 5 && seconds < 3)
     }
 
+    /// Waking watchers follows the store's acceptance, not the announcer's answer: announcers that hang
+    /// up before they are answered still wake them. (libmicrohttpd may drop a resumed connection whose
+    /// client has gone without asking for its answer, so nothing that must follow an acceptance may
+    /// wait for the answer to be made.) An announcement the server had not read when its client reset
+    /// the connection is never stored, and its watcher rightly waits to the end.
+    @Test func announcersThatHangUpStillWakeTheirWatchers() throws {
+        let server = try TestServer()
+        let keys = try (0..<20).map { _ in try PrivateKey.generate(.ed25519) }
+        for key in keys { #expect(try server.announce(server.record(key, seq: 1)).status == 201) }
+        let watchers = keys.map { watch(server, $0, seconds: 4, etag: "\"1\"") }
+        Thread.sleep(forTimeInterval: 0.5)
+        for key in keys {
+            let body = server.record(key, seq: 2).json
+            let request = Array("""
+                PUT /v1/peers/\(key.permID.text) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+                Content-Length: \(body.count)\r\n\r\n
+                """.utf8) + body
+            let socket = try server.client.connect()
+            #expect(request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == request.count)
+            // Gone at once, and abruptly (RST): nobody reads the answer.
+            var linger = Foundation.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Foundation.linger>.size))
+            close(socket)
+        }
+        var stored = 0
+        for (key, watcher) in zip(keys, watchers) {
+            let (response, seconds) = watcher.wait()
+            guard try server.get("/v1/peers/\(key.permID.text)").json["seq"] as? Int == 2 else { continue }
+            stored += 1
+            #expect(response?.status == 200 && response?.json["seq"] as? Int == 2, "\(String(describing: response?.status))")
+            #expect(seconds < 3, "answered when the record was stored, not at the end of the wait")
+        }
+        #expect(stored > 0, "no announcement was read before its client reset the connection")
+    }
+
     @Test func aReplayDoesNotWakeAndTheWaitEndsIn304Or404() throws {
         let server = try TestServer()
         let key = try PrivateKey.generate(.ed25519)
