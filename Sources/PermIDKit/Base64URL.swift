@@ -15,6 +15,12 @@ public enum Base64URL {
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
         var output = [UInt8]()
         output.reserveCapacity((bytes.count * 4 + 2) / 3)
+        encode(bytes, appendingTo: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends the unpadded base64url text of `bytes` to `output` (for writers that build bytes, not Strings).
+    public static func encode(_ bytes: some Collection<UInt8>, appendingTo output: inout [UInt8]) {
         var iterator = bytes.makeIterator()
         while let first = iterator.next() {
             let second = iterator.next()
@@ -25,7 +31,6 @@ public enum Base64URL {
             if second != nil { output.append(alphabet[Int(chunk >> 6 & 63)]) }
             if third != nil { output.append(alphabet[Int(chunk & 63)]) }
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes unpadded base64url text, or returns `nil` when it is not the one canonical encoding of some bytes.

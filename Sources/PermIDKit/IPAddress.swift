@@ -38,7 +38,21 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// The canonical text: dotted quad, or RFC 5952 for IPv6 (lowercase, no leading zeros,
     /// the longest run of two or more zero groups, leftmost on a tie, as `::`).
     public var description: String {
-        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        if bytes.count == 4 {
+            // At most 15 bytes, written on the stack: the String is a small one, with no allocation
+            // (this runs for every endpoint of every record served).
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { text in
+                var count = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index > 0 { text[count] = UInt8(ascii: "."); count += 1 }
+                    if byte >= 100 { text[count] = UInt8(ascii: "0") + byte / 100; count += 1 }
+                    if byte >= 10 { text[count] = UInt8(ascii: "0") + byte / 10 % 10; count += 1 }
+                    text[count] = UInt8(ascii: "0") + byte % 10
+                    count += 1
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: text[..<count]), as: UTF8.self)
+            }
+        }
         let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
         var bestStart = -1, bestLength = 0, index = 0
         while index < 8 {

@@ -22,6 +22,14 @@ public struct JSONWriter: Sendable {
         appendEscaped(value)
     }
 
+    /// Writes `bytes` as a base64url string value (its alphabet needs no escaping), without making a String.
+    public mutating func base64URL(_ name: String?, _ value: some Collection<UInt8>) {
+        prefix(name)
+        bytes.append(UInt8(ascii: "\""))
+        Base64URL.encode(value, appendingTo: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Writes an unsigned integer value.
     public mutating func number(_ name: String?, _ value: UInt64) {
         prefix(name)

@@ -9,7 +9,7 @@ extension SignedRecord {
     /// Writes the record's JSON object, as a member `name` of an enclosing object if given.
     public func write(to writer: inout JSONWriter, name: String? = nil) {
         writer.beginObject(name)
-        writer.string("permid", permID.text)
+        writer.base64URL("permid", permID.bytes)
         writer.string("sig_alg", scheme.rawValue)
         writer.number("seq", seq)
         writer.number("issued_at", issuedAt)
@@ -26,10 +26,10 @@ extension SignedRecord {
             writer.endArray()
         case .sealed(let boxes):
             writer.beginArray("sealed")
-            for box in boxes { writer.string(nil, Base64URL.encode(box)) }
+            for box in boxes { writer.base64URL(nil, box) }
             writer.endArray()
         }
-        writer.string("signature", Base64URL.encode(signature))
+        writer.base64URL("signature", signature)
         writer.endObject()
     }
 }

@@ -350,7 +350,7 @@ public final class DirectoryService: HTTPHandler {
         writer.beginArray("records")
         for record in page.records { record.write(to: &writer) }
         writer.endArray()
-        if let next = page.nextCursor { writer.string("next_cursor", Base64URL.encode(next)) } else { writer.null("next_cursor") }
+        if let next = page.nextCursor { writer.base64URL("next_cursor", next) } else { writer.null("next_cursor") }
         writer.endObject()
         return .json(200, writer.bytes)
     }

@@ -4,6 +4,9 @@ import PermIDKit
 @Suite struct IPAddressTests {
     @Test(arguments: [
         ("203.0.113.5", "203.0.113.5"),
+        ("0.0.0.0", "0.0.0.0"),
+        ("255.255.255.255", "255.255.255.255"),
+        ("10.99.100.9", "10.99.100.9"),
         ("2001:DB8::5", "2001:db8::5"),
         ("2001:0db8:0000:0000:0000:0000:0000:0005", "2001:db8::5"),
         ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
@@ -20,6 +23,14 @@ import PermIDKit
         let address = try #require(IPAddress(input))
         #expect(address.description == canonical)
         #expect(IPAddress(canonical) == address)
+    }
+
+    /// Every IPv4 byte prints as its decimal digits, with no leading zeros, in every position.
+    @Test func everyIPv4BytePrintsAsItsDigits() throws {
+        for byte in 0...255 {
+            let address = try #require(IPAddress(bytes: [UInt8(byte), 1, UInt8(byte), UInt8(255 - byte)]))
+            #expect(address.description == "\(byte).1.\(byte).\(255 - byte)")
+        }
     }
 
     @Test(arguments: [

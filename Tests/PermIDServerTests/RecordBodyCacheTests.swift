@@ -35,4 +35,25 @@ import Testing
             for record in records { #expect(cache.body(of: record).bytes == record.json, "\(record.permID.text)") }
         }
     }
+
+    /// Bounded in bodies and in bytes, whatever is put in, and still exact: a body evicted and made
+    /// again is the record's own.
+    @Test func theBodiesAndBytesHeldStayWithinTheBounds() throws {
+        let records = try (1...600).map { seq in
+            try SignedRecord.sign(
+                with: try PrivateKey.generate(.ed25519), seq: UInt64(seq), issuedAt: 1_000, expiresAt: 2_000,
+                endpoints: (0..<(seq % 4 == 0 ? 16 : 1)).map { Endpoint("203.0.113.\($0 + 1):\(seq)")! })
+        }
+        let byBodies = RecordBodyCache(byteCapacity: 1 << 30, bodyCapacity: 64)
+        let byBytes = RecordBodyCache(byteCapacity: 16 * 1_024, bodyCapacity: 65_536)
+        for _ in 0..<2 {
+            for record in records {
+                #expect(byBodies.body(of: record).bytes == record.json)
+                #expect(byBytes.body(of: record).bytes == record.json)
+            }
+        }
+        #expect(byBodies.held.bodies == 64) // 600 records of 600 keys fill every slot
+        #expect(byBytes.held.bytes <= 16 * 1_024)
+        #expect(byBytes.held.bodies > 0)
+    }
 }
