@@ -4,22 +4,28 @@ import Synchronization
 /// A value that arrives once, from another thread: the one way a result crosses threads in permid.
 /// The producer calls ``fulfill(_:)``; a consumer either blocks in ``wait()`` or registers a callback
 /// with ``whenDone(_:)``, which runs on the fulfilling thread (or at once, if the value is there).
+///
+/// Inlinable, so the modules that use it get code specialized for their values: every announcement
+/// passes through three of these, and generic code looks up type metadata at run time.
 public final class OneShot<Value: Sendable>: Sendable {
-    private struct State {
-        var value: Value?
-        var callbacks: [@Sendable (Value) -> Void] = []
+    @usableFromInline
+    struct State {
+        @usableFromInline var value: Value?
+        @usableFromInline var callbacks: [@Sendable (Value) -> Void] = []
+
+        @inlinable init() {}
     }
 
-    private let state = Mutex(State())
+    @usableFromInline let state = Mutex(State())
 
     /// Makes an empty one-shot.
-    public init() {}
+    @inlinable public init() {}
 
     /// Makes a one-shot that already holds `value`.
-    public init(_ value: Value) { state.withLock { $0.value = value } }
+    @inlinable public init(_ value: Value) { state.withLock { $0.value = value } }
 
     /// Delivers the value; calls every registered callback. A second call is ignored.
-    public func fulfill(_ value: Value) {
+    @inlinable public func fulfill(_ value: Value) {
         let callbacks = state.withLock { state -> [@Sendable (Value) -> Void] in
             guard state.value == nil else { return [] }
             state.value = value
@@ -30,7 +36,7 @@ public final class OneShot<Value: Sendable>: Sendable {
     }
 
     /// Calls `body` with the value once it is there: now, if it already is.
-    public func whenDone(_ body: @escaping @Sendable (Value) -> Void) {
+    @inlinable public func whenDone(_ body: @escaping @Sendable (Value) -> Void) {
         let ready = state.withLock { state -> Value? in
             if let value = state.value { return value }
             state.callbacks.append(body)
@@ -40,14 +46,14 @@ public final class OneShot<Value: Sendable>: Sendable {
     }
 
     /// A one-shot holding `transform` of this one's value.
-    public func map<T: Sendable>(_ transform: @escaping @Sendable (Value) -> T) -> OneShot<T> {
+    @inlinable public func map<T: Sendable>(_ transform: @escaping @Sendable (Value) -> T) -> OneShot<T> {
         let mapped = OneShot<T>()
         whenDone { mapped.fulfill(transform($0)) }
         return mapped
     }
 
     /// Blocks the calling thread until the value is there, and returns it.
-    public func wait() -> Value {
+    @inlinable public func wait() -> Value {
         let semaphore = DispatchSemaphore(value: 0)
         whenDone { _ in semaphore.signal() }
         semaphore.wait()

@@ -43,7 +43,7 @@ public final class PublicKey: @unchecked Sendable {
     /// runs only when that verification does not succeed, and ``checkDeferredPoint()`` runs it for
     /// a caller that stops before verifying: an invalid key is still reported as one, before any
     /// later rule.
-    convenience init(announced text: some StringProtocol) throws(DirectoryError) {
+    convenience init(announced text: String) throws(DirectoryError) {
         guard let bytes = Base64URL.decode(text) else {
             throw .invalidPermID("PermID is not unpadded base64url")
         }

@@ -37,14 +37,14 @@ public struct RecordValidator: Sendable {
     ///   - pathPermID: the `{permid}` path segment.
     ///   - now: the server's clock, Unix seconds.
     /// - Throws: the ``DirectoryError`` of the first rule that fails.
-    public func validateAnnouncement(body: [UInt8], pathPermID: some StringProtocol, now: UInt64) throws(DirectoryError) -> SignedRecord {
+    public func validateAnnouncement(body: [UInt8], pathPermID: String, now: UInt64) throws(DirectoryError) -> SignedRecord {
         let fields = try RecordFields.decode(json: body)
         let key = try PublicKey(announced: pathPermID)
         do throws(DirectoryError) {
             // Compared as bytes: Swift's String == treats canonically equivalent text as equal
             // (U+212A KELVIN SIGN equals "K"), and the protocol asks for the same text exactly.
             if let bodyPermID = fields.permID, !bodyPermID.utf8.elementsEqual(pathPermID.utf8) {
-                throw .permIDMismatch(path: String(pathPermID), body: bodyPermID)
+                throw .permIDMismatch(path: pathPermID, body: bodyPermID)
             }
             return try validate(fields, key: key, now: now, freshness: .announcement)
         } catch {

@@ -173,9 +173,22 @@ public final class DirectoryService: HTTPHandler {
 
     private func requireJSON(_ request: HTTPRequest) throws(DirectoryError) {
         let contentType = request.headers["content-type"] ?? ""
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        guard mediaType == "application/json" else {
+        guard Self.namesJSON(contentType) else {
             throw .unsupportedMediaType(contentType.isEmpty ? "no Content-Type" : String(contentType.prefix(100)))
+        }
+    }
+
+    /// Whether a Content-Type value is `application/json`, in any case, with any parameters and
+    /// optional whitespace (RFC 9110 §8.3.1: SP and HTAB). Read as bytes: it runs for every announcement.
+    static func namesJSON(_ contentType: String) -> Bool {
+        let bytes = Array(contentType.utf8)
+        var start = 0, end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        let json = "application/json".utf8
+        return end - start == json.count && zip(bytes[start..<end], json).allSatisfy { byte, expected in
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 == expected : byte == expected
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import PermIDKit
-import PermIDServer
+@testable import PermIDServer
 import Testing
 
 /// Every error of PROTOCOL-v1 §5 gets its status and problem type, and changes nothing stored.
@@ -165,6 +165,12 @@ import Testing
         try f.expect(try f.server.put(f.path, record, contentType: "text/plain"), 415, "unsupported-media-type")
         try f.expect(try f.server.put(f.path, record, contentType: nil), 415, "unsupported-media-type")
         try f.expect(try f.server.put(f.path, record, contentType: "application/jsonx"), 415, "unsupported-media-type")
+        for refused in ["application/json+x", "application /json", "applicationXjson", "\u{00A0}application/json", "text/json; x=application/json"] {
+            #expect(!DirectoryService.namesJSON(refused), "\(refused)")
+        }
+        for accepted in ["application/json", "Application/JSON", "application/json; charset=utf-8", " application/json\t;x", "APPLICATION/JSON;"] {
+            #expect(DirectoryService.namesJSON(accepted), "\(accepted)")
+        }
         let big = Array(repeating: UInt8(ascii: " "), count: 32 * 1024 + 1)
         try f.expect(try f.server.put(f.path, big), 413, "body-too-large")
         #expect(throws: (any Error).self, "a chunked body past the limit: the connection is closed at once") {
