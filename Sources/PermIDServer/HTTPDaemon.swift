@@ -366,7 +366,10 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer, state
         return .NO
     }
     defer { MHD_destroy_response(mhdResponse) }
-    for (name, value) in response.headers { _ = MHD_add_response_header(mhdResponse, name, value) }
+    // withCString, not implicit bridging: that makes a heap copy of each small String.
+    for (name, value) in response.headers {
+        _ = name.withCString { name in value.withCString { value in MHD_add_response_header(mhdResponse, name, value) } }
+    }
     state.problem = response.problem
     return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
 }
@@ -402,7 +405,9 @@ private func makeRequest(_ connection: OpaquePointer, _ method: HTTPMethod, _ pa
     }
     var query = [String: String]()
     for name in HTTPRequest.queryNames {
-        if let value = MHD_lookup_connection_value(connection, .GET_ARGUMENT_KIND, name) { query[name] = String(cString: value) }
+        if let value = name.withCString({ MHD_lookup_connection_value(connection, .GET_ARGUMENT_KIND, $0) }) {
+            query[name] = String(cString: value)
+        }
     }
     var addressBytes = [UInt8](repeating: 0, count: 16)
     var port: UInt16 = 0

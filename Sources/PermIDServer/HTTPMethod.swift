@@ -1,5 +1,3 @@
-import Foundation
-
 /// The methods the directory knows. Anything else is ``other``: its text is never kept, logged or
 /// used as a metric label, so invented methods cannot grow memory or forge log fields.
 public enum HTTPMethod: String, Hashable, Sendable, CaseIterable {
@@ -9,10 +7,9 @@ public enum HTTPMethod: String, Hashable, Sendable, CaseIterable {
     case post = "POST"
     case other = "OTHER"
 
-    /// Classifies a method token as sent (case-sensitive, RFC 9110 §9.1), without copying it.
+    /// Classifies a method token as sent (case-sensitive, RFC 9110 §9.1). A known token makes a small
+    /// String, with no allocation (passing `rawValue` to `strcmp` made a C copy of it each time).
     init(token: UnsafePointer<CChar>) {
-        self = Self.known.first { strcmp(token, $0.rawValue) == 0 } ?? .other
+        self = Self(rawValue: String(cString: token)) ?? .other
     }
-
-    private static let known: [HTTPMethod] = [.get, .put, .post, .head]
 }
