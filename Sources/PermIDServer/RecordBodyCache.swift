@@ -6,42 +6,57 @@ import Synchronization
 /// (its bytes go to libmicrohttpd without a copy). Filled on announce and on first read; bounded in
 /// bytes as well as in bodies, since a sealed record's body can be 70 times an open one's.
 ///
-/// A fixed table of slots, two per set (two-way set-associative), in 16 shards by the PermID's last
-/// byte (key material). A body goes into the slot of its set that holds the same record, else an
+/// A fixed table of sets of two ways (two-way set-associative), in 16 shards by the PermID's last
+/// byte (key material). A body goes into the way of its set that holds the same record, else an
 /// empty one, else the one its set used less recently. So finding, keeping and dropping a body each
-/// touch one slot: nothing is hashed with a seeded hasher, and no table is ever rebuilt or freed whole
+/// touch one set: nothing is hashed with a seeded hasher, and no table is ever rebuilt or freed whole
 /// (at 1,000,000 records, where most resolves miss, the dictionaries this replaced took about 5% of
 /// the server's CPU in rehashing, generation swaps and bulk frees). A shard past its share of the bytes
-/// empties slots in turn (a clock hand) until it is back under.
+/// empties ways in turn (a clock hand) until it is back under.
 ///
 /// PermIDs are chosen by their owners, so someone can make many that fall into one set. That only
 /// evicts bodies from that set: a miss costs what a resolve without the cache costs, never more.
 final class RecordBodyCache: Sendable {
     private struct Entry {
         let seq: UInt64
+        /// The PermID's last 8 bytes, compared before the whole PermID, which is another cache line.
+        let tail: UInt64
         let permID: [UInt8]
         let body: ResponseBytes
+
+        func holds(_ permID: [UInt8], seq: UInt64, tail: UInt64) -> Bool {
+            self.seq == seq && self.tail == tail && self.permID == permID
+        }
+    }
+
+    /// Two ways and which of them was used last, side by side, so a lookup reads one place.
+    private struct CacheSet {
+        var ways: (Entry?, Entry?) = (nil, nil)
+        var secondUsedLast = false
+
+        subscript(way: Int) -> Entry? {
+            get { way == 0 ? ways.0 : ways.1 }
+            set { if way == 0 { ways.0 = newValue } else { ways.1 = newValue } }
+        }
     }
 
     private struct Table {
-        /// `sets * 2` slots; set `s` is slots `2s` and `2s + 1`.
-        var slots: [Entry?]
-        /// Per set, the way (0 or 1) used last.
-        var lastUsed: [UInt8]
+        var sets: [CacheSet]
         var bytes = 0
+        /// The clock hand, over every way of every set (`2 * set + way`).
         var hand = 0
     }
 
     private final class Shard: Sendable {
         let table: Mutex<Table>
 
-        init(sets: Int) { table = Mutex(Table(slots: Array(repeating: nil, count: sets * 2), lastUsed: Array(repeating: 0, count: sets))) }
+        init(sets: Int) { table = Mutex(Table(sets: Array(repeating: CacheSet(), count: sets))) }
     }
 
     private static let shardCount = 16
     private let shards: [Shard]
     /// Sets per shard, a power of two.
-    private let sets: Int
+    private let setsPerShard: Int
     private let bytesPerShard: Int
 
     /// - Parameters:
@@ -51,7 +66,7 @@ final class RecordBodyCache: Sendable {
     init(byteCapacity: Int = 32 << 20, bodyCapacity: Int = 65_536) {
         var sets = 1
         while sets * 2 * Self.shardCount < bodyCapacity { sets *= 2 }
-        self.sets = sets
+        setsPerShard = sets
         bytesPerShard = max(1, byteCapacity / Self.shardCount)
         shards = (0..<Self.shardCount).map { _ in Shard(sets: sets) }
     }
@@ -60,64 +75,66 @@ final class RecordBodyCache: Sendable {
     func body(of record: SignedRecord) -> ResponseBytes {
         let permID = record.permID.bytes
         let seq = record.seq
+        let tail = Self.tail(of: permID)
         let shard = shards[Int(permID.last ?? 0) % Self.shardCount]
-        let set = setIndex(permID, seq)
+        let set = Int(truncatingIfNeeded: ((tail ^ (seq &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> 32) & (setsPerShard - 1)
         let hit = shard.table.withLock { table -> ResponseBytes? in
             for way in 0..<2 {
-                if let entry = table.slots[2 * set + way], entry.seq == seq, entry.permID == permID {
-                    table.lastUsed[set] = UInt8(way)
+                if let entry = table.sets[set][way], entry.holds(permID, seq: seq, tail: tail) {
+                    table.sets[set].secondUsedLast = way == 1
                     return entry.body
                 }
             }
             return nil
         }
         if let hit { return hit }
-        let entry = Entry(seq: seq, permID: permID, body: ResponseBytes(record.json))
+        let entry = Entry(seq: seq, tail: tail, permID: permID, body: ResponseBytes(record.json))
         let dropped = shard.table.withLock { insert(entry, set: set, into: &$0) }
         withExtendedLifetime(dropped) {} // freed here, out of the lock
         return entry.body
     }
 
-    /// Which set of its shard a record falls into: bytes of the PermID's tail (key material) mixed
-    /// with the seq, so a new seq of one PermID usually lands elsewhere.
-    private func setIndex(_ permID: [UInt8], _ seq: UInt64) -> Int {
+    /// The PermID's last 8 bytes (key material; the set index mixes them with the seq, so a new seq
+    /// of one PermID usually lands in another set).
+    private static func tail(of permID: [UInt8]) -> UInt64 {
         var tail: UInt64 = 0
         permID.withUnsafeBytes { bytes in
             withUnsafeMutableBytes(of: &tail) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.suffix(8))) }
         }
-        let mixed = (tail ^ (seq &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: mixed >> 32) & (sets - 1)
+        return tail
     }
 
-    /// Puts `entry` into its set and empties slots while the shard holds more than its bytes; returns
+    /// Puts `entry` into its set and empties ways while the shard holds more than its bytes; returns
     /// the entry it replaced, for the caller to free outside the lock (the clock hand's, only ever past
     /// the byte bound, are freed here).
     private func insert(_ entry: Entry, set: Int, into table: inout Table) -> Entry? {
-        let ways = (2 * set, 2 * set + 1)
-        let slot: Int
-        if let same = table.slots[ways.0], same.seq == entry.seq, same.permID == entry.permID {
-            slot = ways.0 // another thread made this body first
-        } else if let same = table.slots[ways.1], same.seq == entry.seq, same.permID == entry.permID {
-            slot = ways.1
-        } else if table.slots[ways.0] == nil {
-            slot = ways.0
-        } else if table.slots[ways.1] == nil {
-            slot = ways.1
+        let current = table.sets[set]
+        let way: Int
+        if let same = current[0], same.holds(entry.permID, seq: entry.seq, tail: entry.tail) {
+            way = 0 // another thread made this body first
+        } else if let same = current[1], same.holds(entry.permID, seq: entry.seq, tail: entry.tail) {
+            way = 1
+        } else if current[0] == nil {
+            way = 0
+        } else if current[1] == nil {
+            way = 1
         } else {
-            slot = table.lastUsed[set] == 0 ? ways.1 : ways.0
+            way = current.secondUsedLast ? 0 : 1
         }
-        let replaced = table.slots[slot]
+        let replaced = table.sets[set][way]
         table.bytes -= replaced?.body.count ?? 0
-        table.slots[slot] = entry
+        table.sets[set][way] = entry
+        table.sets[set].secondUsedLast = way == 1
         table.bytes += entry.body.count
-        table.lastUsed[set] = UInt8(slot - 2 * set)
+        let ways = table.sets.count * 2
         var steps = 0
-        while table.bytes > bytesPerShard, steps < table.slots.count {
-            table.hand = (table.hand + 1) % table.slots.count
+        while table.bytes > bytesPerShard, steps < ways {
+            table.hand = (table.hand + 1) % ways
             steps += 1
-            guard table.hand != slot, let old = table.slots[table.hand] else { continue }
+            let (handSet, handWay) = table.hand.quotientAndRemainder(dividingBy: 2)
+            guard handSet != set || handWay != way, let old = table.sets[handSet][handWay] else { continue }
             table.bytes -= old.body.count
-            table.slots[table.hand] = nil
+            table.sets[handSet][handWay] = nil
         }
         return replaced
     }
@@ -126,7 +143,7 @@ final class RecordBodyCache: Sendable {
     var held: (bodies: Int, bytes: Int) {
         shards.reduce(into: (0, 0)) { total, shard in
             shard.table.withLock { table in
-                total.0 += table.slots.count { $0 != nil }
+                total.0 += table.sets.reduce(0) { $0 + ($1[0] == nil ? 0 : 1) + ($1[1] == nil ? 0 : 1) }
                 total.1 += table.bytes
             }
         }
