@@ -38,6 +38,13 @@ public enum Base64URL {
         decode(utf8: Array(text.utf8))
     }
 
+    /// Decodes unpadded base64url text, reading a String's UTF-8 in place (no copy: every resolve
+    /// decodes its PermID); `nil` when it is not the one canonical encoding of some bytes.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var text = text
+        return text.withUTF8 { decode(utf8: $0) }
+    }
+
     /// Decodes unpadded base64url given as UTF-8 bytes; `nil` when not canonical.
     public static func decode(utf8 input: some Collection<UInt8>) -> [UInt8]? {
         let count = input.count

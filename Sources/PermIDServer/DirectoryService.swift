@@ -263,11 +263,18 @@ public final class DirectoryService: HTTPHandler {
     }
 
     private func recordResponse(_ record: SignedRecord, status: Int, now: UInt64) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + recordHeaders(record, now: now), body: bodies.body(of: record))
+        HTTPResponse(status: status, headers: recordHeaders(record, now: now, contentType: true), body: bodies.body(of: record))
     }
 
-    private func recordHeaders(_ record: SignedRecord, now: UInt64) -> [(String, String)] {
-        [("ETag", "\"\(record.seq)\""), ("Cache-Control", "max-age=\(record.expiresAt > now ? record.expiresAt - now : 0)")]
+    /// `ETag` and `Cache-Control` (computed now), after `Content-Type` when the answer has a body;
+    /// one array, made once.
+    private func recordHeaders(_ record: SignedRecord, now: UInt64, contentType: Bool = false) -> [(String, String)] {
+        var headers = [(String, String)]()
+        headers.reserveCapacity(4) // and Location, for a 201
+        if contentType { headers.append(("Content-Type", "application/json")) }
+        headers.append(("ETag", "\"\(record.seq)\""))
+        headers.append(("Cache-Control", "max-age=\(record.expiresAt > now ? record.expiresAt - now : 0)"))
+        return headers
     }
 
     // MARK: - Lookup

@@ -380,18 +380,15 @@ private let releaseBodyTrampoline: MHD_ContentReaderFreeCallback = { body in
     Unmanaged<ResponseBytes>.fromOpaque(body).release()
 }
 
-/// Gathers the header lines the directory reads, joining repeated ones.
-private final class HeaderCollector {
-    var headers: [String: String] = [:]
-}
-
+/// Gathers the header lines the directory reads into the `[String: String]` its context points to,
+/// joining repeated ones.
 private let headerTrampoline: MHD_KeyValueIterator = { context, _, name, value in
     guard let context, let name, let value else { return .YES }
     let key = String(cString: name).lowercased()
     guard HTTPRequest.headerNames.contains(key) else { return .YES }
-    let collector = Unmanaged<HeaderCollector>.fromOpaque(context).takeUnretainedValue()
     let text = String(cString: value)
-    collector.headers[key] = collector.headers[key].map { $0 + ", " + text } ?? text
+    let headers = context.assumingMemoryBound(to: [String: String].self)
+    headers.pointee[key] = headers.pointee[key].map { $0 + ", " + text } ?? text
     return .YES
 }
 
@@ -399,10 +396,8 @@ private let headerTrampoline: MHD_KeyValueIterator = { context, _, name, value i
 private func makeRequest(_ connection: OpaquePointer, _ method: HTTPMethod, _ path: String) -> HTTPRequest {
     // One pass over every header line, so a header sent on several lines (a proxy appending its own
     // X-Forwarded-For line) is seen whole, joined with commas as RFC 9110 §5.3 allows.
-    let collector = HeaderCollector()
-    withExtendedLifetime(collector) {
-        _ = MHD_get_connection_values(connection, .HEADER_KIND, headerTrampoline, Unmanaged.passUnretained(collector).toOpaque())
-    }
+    var headers = [String: String]()
+    _ = withUnsafeMutablePointer(to: &headers) { MHD_get_connection_values(connection, .HEADER_KIND, headerTrampoline, $0) }
     var query = [String: String]()
     for name in HTTPRequest.queryNames {
         if let value = name.withCString({ MHD_lookup_connection_value(connection, .GET_ARGUMENT_KIND, $0) }) {
@@ -412,6 +407,7 @@ private func makeRequest(_ connection: OpaquePointer, _ method: HTTPMethod, _ pa
     var addressBytes = [UInt8](repeating: 0, count: 16)
     var port: UInt16 = 0
     let family = permid_mhd_client_address(connection, &addressBytes, &port)
-    let address = IPAddress(bytes: Array(addressBytes.prefix(family == 4 ? 4 : 16)))?.unmapped ?? IPAddress(bytes: [0, 0, 0, 0])!
-    return HTTPRequest(method: method, path: path, query: query, headers: collector.headers, peerAddress: address, peerPort: port)
+    if family == 4 { addressBytes.removeLast(12) } // in place: the address keeps this array
+    let address = IPAddress(bytes: addressBytes)?.unmapped ?? IPAddress(bytes: [0, 0, 0, 0])!
+    return HTTPRequest(method: method, path: path, query: query, headers: headers, peerAddress: address, peerPort: port)
 }
