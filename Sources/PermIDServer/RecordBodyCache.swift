@@ -27,23 +27,23 @@ final class RecordBodyCache: Sendable {
         func holds(_ permID: [UInt8], seq: UInt64, tail: UInt64) -> Bool {
             self.seq == seq && self.tail == tail && self.permID == permID
         }
+
+        func body(ifHolding permID: [UInt8], seq: UInt64, tail: UInt64) -> ResponseBytes? {
+            holds(permID, seq: seq, tail: tail) ? body : nil
+        }
     }
 
-    /// Two ways and which of them was used last, side by side, so a lookup reads one place.
+    /// Two ways and which of them was used last, side by side, so a lookup reads one place. Read and
+    /// written in place through the table's buffer: copying a set retains four references.
     private struct CacheSet {
-        var ways: (Entry?, Entry?) = (nil, nil)
+        var first: Entry?
+        var second: Entry?
         var secondUsedLast = false
-
-        subscript(way: Int) -> Entry? {
-            get { way == 0 ? ways.0 : ways.1 }
-            set { if way == 0 { ways.0 = newValue } else { ways.1 = newValue } }
-        }
     }
 
     private struct Table {
         var sets: [CacheSet]
         var bytes = 0
-        /// The clock hand, over every way of every set (`2 * set + way`).
         var hand = 0
     }
 
@@ -79,13 +79,17 @@ final class RecordBodyCache: Sendable {
         let shard = shards[Int(permID.last ?? 0) % Self.shardCount]
         let set = Int(truncatingIfNeeded: ((tail ^ (seq &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> 32) & (setsPerShard - 1)
         let hit = shard.table.withLock { table -> ResponseBytes? in
-            for way in 0..<2 {
-                if let entry = table.sets[set][way], entry.holds(permID, seq: seq, tail: tail) {
-                    table.sets[set].secondUsedLast = way == 1
-                    return entry.body
+            table.sets.withUnsafeMutableBufferPointer { sets -> ResponseBytes? in
+                if let body = sets[set].first?.body(ifHolding: permID, seq: seq, tail: tail) {
+                    sets[set].secondUsedLast = false
+                    return body
                 }
+                if let body = sets[set].second?.body(ifHolding: permID, seq: seq, tail: tail) {
+                    sets[set].secondUsedLast = true
+                    return body
+                }
+                return nil
             }
-            return nil
         }
         if let hit { return hit }
         let entry = Entry(seq: seq, tail: tail, permID: permID, body: ResponseBytes(record.json))
@@ -108,42 +112,44 @@ final class RecordBodyCache: Sendable {
     /// the entry it replaced, for the caller to free outside the lock (the clock hand's, only ever past
     /// the byte bound, are freed here).
     private func insert(_ entry: Entry, set: Int, into table: inout Table) -> Entry? {
-        let current = table.sets[set]
-        let way: Int
-        if let same = current[0], same.holds(entry.permID, seq: entry.seq, tail: entry.tail) {
-            way = 0 // another thread made this body first
-        } else if let same = current[1], same.holds(entry.permID, seq: entry.seq, tail: entry.tail) {
-            way = 1
-        } else if current[0] == nil {
-            way = 0
-        } else if current[1] == nil {
-            way = 1
-        } else {
-            way = current.secondUsedLast ? 0 : 1
+        let bytesPerShard = bytesPerShard
+        return table.sets.withUnsafeMutableBufferPointer { sets -> Entry? in
+            let second: Bool
+            if sets[set].first?.holds(entry.permID, seq: entry.seq, tail: entry.tail) == true {
+                second = false // another thread made this body first
+            } else if sets[set].second?.holds(entry.permID, seq: entry.seq, tail: entry.tail) == true {
+                second = true
+            } else if sets[set].first == nil {
+                second = false
+            } else if sets[set].second == nil {
+                second = true
+            } else {
+                second = !sets[set].secondUsedLast
+            }
+            let replaced = second ? sets[set].second.take() : sets[set].first.take()
+            if second { sets[set].second = entry } else { sets[set].first = entry }
+            sets[set].secondUsedLast = second
+            table.bytes += entry.body.count - (replaced?.body.count ?? 0)
+            // The clock hand, over every way of every set (`2 * set + way`), past the byte bound only.
+            let ways = sets.count * 2
+            var steps = 0
+            while table.bytes > bytesPerShard, steps < ways {
+                table.hand = (table.hand + 1) % ways
+                steps += 1
+                let (handSet, handWay) = table.hand.quotientAndRemainder(dividingBy: 2)
+                guard handSet != set || (handWay == 1) != second else { continue }
+                let old = handWay == 0 ? sets[handSet].first.take() : sets[handSet].second.take()
+                table.bytes -= old?.body.count ?? 0
+            }
+            return replaced
         }
-        let replaced = table.sets[set][way]
-        table.bytes -= replaced?.body.count ?? 0
-        table.sets[set][way] = entry
-        table.sets[set].secondUsedLast = way == 1
-        table.bytes += entry.body.count
-        let ways = table.sets.count * 2
-        var steps = 0
-        while table.bytes > bytesPerShard, steps < ways {
-            table.hand = (table.hand + 1) % ways
-            steps += 1
-            let (handSet, handWay) = table.hand.quotientAndRemainder(dividingBy: 2)
-            guard handSet != set || handWay != way, let old = table.sets[handSet][handWay] else { continue }
-            table.bytes -= old.body.count
-            table.sets[handSet][handWay] = nil
-        }
-        return replaced
     }
 
     /// The bodies and body bytes held now (for tests).
     var held: (bodies: Int, bytes: Int) {
         shards.reduce(into: (0, 0)) { total, shard in
             shard.table.withLock { table in
-                total.0 += table.sets.reduce(0) { $0 + ($1[0] == nil ? 0 : 1) + ($1[1] == nil ? 0 : 1) }
+                total.0 += table.sets.reduce(0) { $0 + ($1.first == nil ? 0 : 1) + ($1.second == nil ? 0 : 1) }
                 total.1 += table.bytes
             }
         }
