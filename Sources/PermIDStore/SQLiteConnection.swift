@@ -155,19 +155,27 @@ final class SQLiteStatement {
 
     deinit { sqlite3_finalize(handle) }
 
+    /// Whether it has been bound or stepped since its last reset. A statement is reset when handed out
+    /// and when its read connection is checked back in; this makes the second of those free (each
+    /// was a `sqlite3_reset` and a `sqlite3_clear_bindings` per lookup).
+    private var used = false
+
     fileprivate func reset() {
-        guard sqlite3_stmt_busy(handle) != 0 || sqlite3_bind_parameter_count(handle) > 0 else { return }
+        guard used else { return }
+        used = false
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
     /// Binds an integer to the 1-based parameter `index`.
     func bind(_ value: Int64, at index: Int32) throws(SQLiteError) {
+        used = true
         try check(sqlite3_bind_int64(handle, index, value))
     }
 
     /// Binds a blob (copied by SQLite) to the 1-based parameter `index`; `nil` binds NULL.
     func bind(_ value: [UInt8]?, at index: Int32) throws(SQLiteError) {
+        used = true
         guard let value else { try check(sqlite3_bind_null(handle, index)); return }
         let code = value.withUnsafeBytes { buffer in
             // A zero-length blob still needs a non-null pointer, or SQLite binds NULL.
@@ -178,11 +186,13 @@ final class SQLiteStatement {
 
     /// Binds text (copied by SQLite) to the 1-based parameter `index`.
     func bind(_ value: String, at index: Int32) throws(SQLiteError) {
+        used = true
         try check(sqlite3_bind_text(handle, index, value, -1, permid_sqlite_transient()))
     }
 
     /// Advances to the next row: `true` if there is one, `false` when done.
     func step() throws(SQLiteError) -> Bool {
+        used = true
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
