@@ -33,8 +33,6 @@ public struct RecordFields: Hashable, Sendable {
     /// The `signature` member, not yet decoded.
     public var signature: String
 
-    private static let memberNames: Set<String> = ["permid", "sig_alg", "seq", "issued_at", "expires_at", "endpoints", "sealed", "signature"]
-
     /// Parses a JSON body strictly and checks its shape.
     ///
     /// - Throws: ``DirectoryError/malformedJSON(_:)`` naming the offending member.
@@ -51,27 +49,37 @@ public struct RecordFields: Hashable, Sendable {
     /// Checks the shape of an already parsed JSON value.
     public static func decode(_ value: JSONValue) throws(DirectoryError) -> RecordFields {
         guard case .object(let members) = value else { throw .malformedJSON("the record must be a JSON object") }
-        var byName = [String: JSONValue]()
+        // One pass matching names against the known ones (no dictionary: every announcement runs this).
+        var permIDValue, sigAlg, seqValue, issuedAt, expiresAt, endpoints, sealed, signature: JSONValue?
         for member in members {
-            guard memberNames.contains(member.name) else { throw .malformedJSON("unknown member \"\(member.name)\"") }
-            byName[member.name] = member.value
+            switch member.name {
+            case "permid": permIDValue = member.value
+            case "sig_alg": sigAlg = member.value
+            case "seq": seqValue = member.value
+            case "issued_at": issuedAt = member.value
+            case "expires_at": expiresAt = member.value
+            case "endpoints": endpoints = member.value
+            case "sealed": sealed = member.value
+            case "signature": signature = member.value
+            default: throw .malformedJSON("unknown member \"\(member.name)\"")
+            }
         }
-        func required(_ name: String) throws(DirectoryError) -> JSONValue {
-            guard let value = byName[name] else { throw .malformedJSON("missing member \"\(name)\"") }
+        func required(_ value: JSONValue?, _ name: String) throws(DirectoryError) -> JSONValue {
+            guard let value else { throw .malformedJSON("missing member \"\(name)\"") }
             return value
         }
         var permID: String?
-        if let value = byName["permid"] { permID = try string(value, "permid") }
-        let seq = try safeInteger(try required("seq"), "seq")
+        if let permIDValue { permID = try string(permIDValue, "permid") }
+        let seq = try safeInteger(try required(seqValue, "seq"), "seq")
         guard seq >= 1 else { throw .malformedJSON("\"seq\" must be at least 1") }
         return RecordFields(
             permID: permID,
-            sigAlg: try string(try required("sig_alg"), "sig_alg"),
+            sigAlg: try string(try required(sigAlg, "sig_alg"), "sig_alg"),
             seq: seq,
-            issuedAt: try safeInteger(try required("issued_at"), "issued_at"),
-            expiresAt: try safeInteger(try required("expires_at"), "expires_at"),
-            content: try content(byName["endpoints"], byName["sealed"]),
-            signature: try string(try required("signature"), "signature"))
+            issuedAt: try safeInteger(try required(issuedAt, "issued_at"), "issued_at"),
+            expiresAt: try safeInteger(try required(expiresAt, "expires_at"), "expires_at"),
+            content: try content(endpoints, sealed),
+            signature: try string(try required(signature, "signature"), "signature"))
     }
 
     private static func content(_ endpoints: JSONValue?, _ sealed: JSONValue?) throws(DirectoryError) -> Content {
@@ -98,48 +106,50 @@ public struct RecordFields: Hashable, Sendable {
         }
         var output = [EndpointFields]()
         for (index, element) in elements.enumerated() {
-            let field = "endpoints[\(index)]"
-            guard case .object(let members) = element else { throw .malformedJSON("\"\(field)\" must be an object") }
+            func field() -> String { "endpoints[\(index)]" }
+            guard case .object(let members) = element else { throw .malformedJSON("\"\(field())\" must be an object") }
             var ip: String?
             var port: Int64?
             for member in members {
                 switch member.name {
-                case "ip": ip = try string(member.value, "\(field).ip")
-                case "port": port = try clampedInteger(member.value, "\(field).port")
-                default: throw .malformedJSON("unknown member \"\(member.name)\" in \"\(field)\"")
+                case "ip": ip = try string(member.value, "\(field()).ip")
+                case "port": port = try clampedInteger(member.value, "\(field()).port")
+                default: throw .malformedJSON("unknown member \"\(member.name)\" in \"\(field())\"")
                 }
             }
-            guard let ip else { throw .malformedJSON("missing member \"\(field).ip\"") }
-            guard let port else { throw .malformedJSON("missing member \"\(field).port\"") }
+            guard let ip else { throw .malformedJSON("missing member \"\(field()).ip\"") }
+            guard let port else { throw .malformedJSON("missing member \"\(field()).port\"") }
             output.append(EndpointFields(ip: ip, port: port))
         }
         return output
     }
 
-    private static func string(_ value: JSONValue, _ name: String) throws(DirectoryError) -> String {
-        guard case .string(let text) = value else { throw .malformedJSON("\"\(name)\" must be a string, got \(value.typeName)") }
+    // The member's name is an autoclosure in these checks: an element's name ("endpoints[0].ip") is
+    // made only for an error message, not for every member of every announcement.
+    private static func string(_ value: JSONValue, _ name: @autoclosure () -> String) throws(DirectoryError) -> String {
+        guard case .string(let text) = value else { throw .malformedJSON("\"\(name())\" must be a string, got \(value.typeName)") }
         return text
     }
 
     /// The digits of a JSON integer (no fraction, no exponent), with its sign.
-    private static func integerDigits(_ value: JSONValue, _ name: String) throws(DirectoryError) -> (negative: Bool, digits: Substring) {
-        guard case .number(let text) = value else { throw .malformedJSON("\"\(name)\" must be an integer, got \(value.typeName)") }
+    private static func integerDigits(_ value: JSONValue, _ name: @autoclosure () -> String) throws(DirectoryError) -> (negative: Bool, digits: Substring) {
+        guard case .number(let text) = value else { throw .malformedJSON("\"\(name())\" must be an integer, got \(value.typeName)") }
         guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else {
-            throw .malformedJSON("\"\(name)\" must be an integer without fraction or exponent, got \(text)")
+            throw .malformedJSON("\"\(name())\" must be an integer without fraction or exponent, got \(text)")
         }
         return text.hasPrefix("-") ? (true, text.dropFirst()) : (false, text[...])
     }
 
-    private static func safeInteger(_ value: JSONValue, _ name: String) throws(DirectoryError) -> UInt64 {
-        let (negative, digits) = try integerDigits(value, name)
+    private static func safeInteger(_ value: JSONValue, _ name: @autoclosure () -> String) throws(DirectoryError) -> UInt64 {
+        let (negative, digits) = try integerDigits(value, name())
         guard !negative, let number = UInt64(digits), number <= SignedRecord.maxSafeInteger else {
-            throw .malformedJSON("\"\(name)\" is out of range 0 ... 2^53 − 1")
+            throw .malformedJSON("\"\(name())\" is out of range 0 ... 2^53 − 1")
         }
         return number
     }
 
-    private static func clampedInteger(_ value: JSONValue, _ name: String) throws(DirectoryError) -> Int64 {
-        let (negative, digits) = try integerDigits(value, name)
+    private static func clampedInteger(_ value: JSONValue, _ name: @autoclosure () -> String) throws(DirectoryError) -> Int64 {
+        let (negative, digits) = try integerDigits(value, name())
         if negative { return digits.allSatisfy { $0 == "0" } ? 0 : -1 }
         return Int64(digits) ?? Int64.max
     }

@@ -42,7 +42,10 @@ public struct StrictJSONParser {
         try enter()
         position += 1
         var members = [JSONValue.Member]()
-        var names = Set<String>()
+        // Duplicate names are found by comparing with the members so far while there are few (every
+        // record and endpoint object: no hashing, no set to allocate), and through a set past 16 (a
+        // hostile object of thousands stays linear).
+        var names: Set<String>?
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { depth -= 1; return .object(members) }
         while true {
@@ -50,7 +53,14 @@ public struct StrictJSONParser {
             guard position < input.count, input[position] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let nameOffset = position
             let name = try parseString()
-            guard names.insert(name).inserted else {
+            let duplicate: Bool
+            if names != nil {
+                duplicate = !names!.insert(name).inserted
+            } else {
+                duplicate = members.contains { $0.name == name }
+                if !duplicate, members.count >= 16 { names = Set(members.map(\.name) + [name]) }
+            }
+            guard !duplicate else {
                 throw JSONSyntaxError(reason: "duplicate member \"\(name)\"", offset: nameOffset)
             }
             skipWhitespace()

@@ -40,6 +40,28 @@ import Testing
         #expect(throws: JSONSyntaxError(reason: "duplicate member \"seq\"", offset: 9)) { try parse(#"{"seq":1,"seq":2}"#) }
     }
 
+    /// Duplicates are found by comparing names up to 16 members and through a set past them: on both
+    /// sides of that switch, and across it, whether the names are spelled alike or only equivalent.
+    @Test func duplicatesAreFoundInObjectsOfAnySize() throws {
+        for count in [1, 15, 16, 17, 40] {
+            let names = (0..<count).map { "m\($0)" }
+            let object = { (members: [String]) in "{" + members.map { "\"\($0)\":0" }.joined(separator: ",") + "}" }
+            guard case .object(let members) = try parse(object(names)) else { Issue.record("not an object"); return }
+            #expect(members.map(\.name) == names)
+            for (first, again) in [(0, count), (count - 1, count), (count / 2, count + 5)] {
+                var repeated = names + (0..<10).map { "n\($0)" }
+                repeated.insert(names[first], at: min(again, repeated.count))
+                #expect(throws: JSONSyntaxError.self, "\(count) members, m\(first) again at \(again)") { try parse(object(repeated)) }
+            }
+        }
+        // "é" precomposed and decomposed are one name to Swift's String, in the set as in the comparison.
+        let precomposed = "\u{E9}", decomposed = "e\u{301}"
+        for padding in [0, 20] {
+            let filler = (0..<padding).map { "\"p\($0)\":0," }.joined()
+            #expect(throws: JSONSyntaxError.self) { try parse("{" + filler + "\"\(precomposed)\":1,\"\(decomposed)\":2}") }
+        }
+    }
+
     @Test func writerEscapesAndRoundTrips() throws {
         var writer = JSONWriter()
         writer.beginObject()
