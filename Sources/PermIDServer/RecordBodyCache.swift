@@ -27,10 +27,6 @@ final class RecordBodyCache: Sendable {
         func holds(_ permID: [UInt8], seq: UInt64, tail: UInt64) -> Bool {
             self.seq == seq && self.tail == tail && self.permID == permID
         }
-
-        func body(ifHolding permID: [UInt8], seq: UInt64, tail: UInt64) -> ResponseBytes? {
-            holds(permID, seq: seq, tail: tail) ? body : nil
-        }
     }
 
     /// Two ways and which of them was used last, side by side, so a lookup reads one place. Read and
@@ -39,6 +35,13 @@ final class RecordBodyCache: Sendable {
         var first: Entry?
         var second: Entry?
         var secondUsedLast = false
+
+        /// The way holding this record's body: `false` for the first, `true` for the second, `nil` for neither.
+        func wayHolding(_ permID: [UInt8], seq: UInt64, tail: UInt64) -> Bool? {
+            if first?.holds(permID, seq: seq, tail: tail) == true { return false }
+            if second?.holds(permID, seq: seq, tail: tail) == true { return true }
+            return nil
+        }
     }
 
     private struct Table {
@@ -80,15 +83,9 @@ final class RecordBodyCache: Sendable {
         let set = Int(truncatingIfNeeded: ((tail ^ (seq &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9) >> 32) & (setsPerShard - 1)
         let hit = shard.table.withLock { table -> ResponseBytes? in
             table.sets.withUnsafeMutableBufferPointer { sets -> ResponseBytes? in
-                if let body = sets[set].first?.body(ifHolding: permID, seq: seq, tail: tail) {
-                    sets[set].secondUsedLast = false
-                    return body
-                }
-                if let body = sets[set].second?.body(ifHolding: permID, seq: seq, tail: tail) {
-                    sets[set].secondUsedLast = true
-                    return body
-                }
-                return nil
+                guard let second = sets[set].wayHolding(permID, seq: seq, tail: tail) else { return nil }
+                sets[set].secondUsedLast = second
+                return second ? sets[set].second?.body : sets[set].first?.body
             }
         }
         if let hit { return hit }
@@ -114,18 +111,10 @@ final class RecordBodyCache: Sendable {
     private func insert(_ entry: Entry, set: Int, into table: inout Table) -> Entry? {
         let bytesPerShard = bytesPerShard
         return table.sets.withUnsafeMutableBufferPointer { sets -> Entry? in
-            let second: Bool
-            if sets[set].first?.holds(entry.permID, seq: entry.seq, tail: entry.tail) == true {
-                second = false // another thread made this body first
-            } else if sets[set].second?.holds(entry.permID, seq: entry.seq, tail: entry.tail) == true {
-                second = true
-            } else if sets[set].first == nil {
-                second = false
-            } else if sets[set].second == nil {
-                second = true
-            } else {
-                second = !sets[set].secondUsedLast
-            }
+            // The way holding this record (another thread made its body first), else an empty way,
+            // else the one used less recently.
+            let second = sets[set].wayHolding(entry.permID, seq: entry.seq, tail: entry.tail)
+                ?? (sets[set].first == nil ? false : sets[set].second == nil ? true : !sets[set].secondUsedLast)
             let replaced = second ? sets[set].second.take() : sets[set].first.take()
             if second { sets[set].second = entry } else { sets[set].first = entry }
             sets[set].secondUsedLast = second
