@@ -132,11 +132,13 @@ hardening-ci: deps pyenv
 
 ## hardening-server: the server's hardening against the real permidd (about 2.5 minutes): 10,000
 ## invented methods, shutdown with 50 announcements stalled on a lock, 4,096 slow uploads,
-## forwarding headers behind a real nginx (nginx-light installed when missing), 10,000 watchers, and
-## nodes on a PostgreSQL server of their own (Tests/postgres.sh on a free port): the server stopped
-## under load, kill -9 of one of two nodes, two nodes behind nginx.
+## forwarding headers behind a real nginx (nginx-light installed when missing), 10,000 watchers,
+## durable announcements answered only after their WAL is synced (read from strace, installed when
+## missing), and nodes on a PostgreSQL server of their own (Tests/postgres.sh on a free port): the
+## server stopped under load, kill -9 of one of two nodes, two nodes behind nginx.
 hardening-server: deps pyenv
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nginx-light; }
+	@command -v strace >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y strace; }
 	swift build --product permidd
 	swift build --product permid
 	swift build --product permid-bench
@@ -145,6 +147,7 @@ hardening-server: deps pyenv
 	$(PY) Tests/hardening/slow_uploads.py .build/debug 4096 10
 	$(PY) Tests/hardening/nginx_proxy_header.py .build/debug
 	$(PY) Tests/hardening/watchers.py .build/debug 10000 500
+	$(PY) Tests/hardening/sync_before_answer.py .build/debug 20
 	$(PY) Tests/hardening/postgres_nodes.py .build/debug
 
 ## sanitize: the core, store and server suites under AddressSanitizer, leaks checked (library-internal

@@ -129,7 +129,18 @@ public struct StrictJSONParser {
 
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         position += 1
-        var output = [UInt8]()
+        // Most strings are printable ASCII throughout (every member name, PermID and signature):
+        // those are made from the input's bytes at once, with no buffer grown byte by byte.
+        let start = position
+        while position < input.count, case 0x20..<0x80 = input[position],
+              input[position] != UInt8(ascii: "\""), input[position] != UInt8(ascii: "\\") {
+            position += 1
+        }
+        if position < input.count, input[position] == UInt8(ascii: "\"") {
+            position += 1
+            return String(decoding: input[start..<(position - 1)], as: UTF8.self)
+        }
+        var output = Array(input[start..<position])
         while true {
             guard position < input.count else { throw error("unterminated string") }
             let byte = input[position]

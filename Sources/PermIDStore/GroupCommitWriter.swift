@@ -8,6 +8,11 @@ import Synchronization
 /// only after that transaction has committed (group commit). A batch that fails rolls back, and
 /// every job in it gets the error. The same writer serves SQLite and PostgreSQL; what differs (the
 /// transaction, ordering, retries, interrupting a wait) is the database's.
+///
+/// A database whose commits become durable only when it is flushed (``WriterDatabase/flushesApart``:
+/// SQLite, whose WAL is synced apart from the commit) gets a second thread, the flusher: the writer
+/// hands it each committed batch and goes on to the next one while the flusher syncs, and the jobs
+/// are fulfilled once a flush that began after their commit has succeeded, or with its error.
 final class GroupCommitWriter<Database: WriterDatabase>: Sendable {
     typealias Connection = Database.Connection
     typealias Failure = Database.Failure
@@ -23,14 +28,24 @@ final class GroupCommitWriter<Database: WriterDatabase>: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let threadEnded = Atomic(false)
+    /// Committed batches waiting for the flusher, and whether the writer has ended.
+    private let flushing = Mutex((batches: [[any QueuedJob<Connection, Failure>]](), writerEnded: false))
+    private let flushWake = DispatchSemaphore(value: 0)
+    private let flusherEnded = DispatchSemaphore(value: 0)
 
-    /// Starts the writer thread on `database`, whose connection nothing else may use afterwards.
-    init(database: Database, maxBatch: Int, threadName: String) {
+    /// Starts the writer thread on `database`, whose connection nothing else may use afterwards, and
+    /// the flusher thread when the database flushes apart (named `threadName` and `flusherName`).
+    init(database: Database, maxBatch: Int, threadName: String, flusherName: String = "") {
         self.database = database
         self.maxBatch = maxBatch
         let thread = Thread { [self] in run() }
         thread.name = threadName
         thread.start()
+        if database.flushesApart {
+            let flusher = Thread { [self] in flush() }
+            flusher.name = flusherName
+            flusher.start()
+        }
     }
 
     /// Queues `job` (with `key`, the PermID it writes, for databases that order a batch's writes);
@@ -91,15 +106,47 @@ final class GroupCommitWriter<Database: WriterDatabase>: Sendable {
                 }
                 if !batch.isEmpty {
                     let outcome = database.commit(batch)
-                    for job in batch { job.finish(outcome) }
+                    if outcome == nil && database.flushesApart {
+                        flushing.withLock { $0.batches.append(batch) }
+                        flushWake.signal()
+                    } else {
+                        for job in batch { job.finish(outcome) }
+                    }
                 }
                 if closed && batch.isEmpty {
+                    if database.flushesApart {
+                        flushing.withLock { $0.writerEnded = true }
+                        flushWake.signal()
+                        flusherEnded.wait()
+                    }
                     database.writerEnded()
                     threadEnded.store(true, ordering: .releasing)
                     finished.signal()
                     return
                 }
                 if batch.isEmpty { break }
+            }
+        }
+    }
+
+    /// The flusher thread: flushes once for every batch committed since its last flush, and fulfils
+    /// their jobs. Ends after the writer has, with nothing left to flush.
+    private func flush() {
+        while true {
+            flushWake.wait()
+            let (batches, writerEnded) = flushing.withLock { state in
+                defer { state.batches = [] }
+                return (state.batches, state.writerEnded)
+            }
+            if !batches.isEmpty {
+                let outcome = database.flush()
+                for batch in batches {
+                    for job in batch { job.finish(outcome) }
+                }
+            }
+            if writerEnded {
+                flusherEnded.signal()
+                return
             }
         }
     }
@@ -121,6 +168,16 @@ protocol WriterDatabase: Sendable {
     func interrupt()
     /// The writer thread has ended (writer thread).
     func writerEnded()
+    /// Whether a committed batch is durable only once ``flush()`` has returned, rather than when its
+    /// commit has (then a flusher thread flushes while the writer commits the next batch).
+    var flushesApart: Bool { get }
+    /// Makes every batch committed so far durable (flusher thread): `nil`, or why it failed.
+    func flush() -> Failure?
+}
+
+extension WriterDatabase {
+    var flushesApart: Bool { false }
+    func flush() -> Failure? { nil }
 }
 
 /// A queued job, whatever it returns.
@@ -139,9 +196,10 @@ protocol QueuedJob<Connection, Failure>: Sendable {
 private final class Job<Database: WriterDatabase, T: Sendable>: QueuedJob, @unchecked Sendable {
     typealias Connection = Database.Connection
     typealias Failure = Database.Failure
-    // @unchecked Sendable: `value` is written by `run` and read by `finish`, both on the writer thread
-    // (or by `finish` alone, on the caller's thread, for a job refused before it was queued); `body`
-    // is @Sendable.
+    // @unchecked Sendable: `value` is written by `run` on the writer thread and read by `finish`, on the
+    // writer thread or on the flusher's after the batch has passed through the writer's `flushing`
+    // mutex (or by `finish` alone, on the caller's thread, for a job refused before it was queued);
+    // `body` is @Sendable.
     let key: [UInt8]
     private let body: @Sendable (Connection) throws(Failure) -> T
     private var value: T?
@@ -166,11 +224,26 @@ private final class Job<Database: WriterDatabase, T: Sendable>: QueuedJob, @unch
 }
 
 /// SQLite under a ``GroupCommitWriter``: one transaction per batch on the writer connection; stopping
-/// makes a wait for another process's lock give up.
+/// makes a wait for another process's lock give up. With a `wal`, the connection commits with
+/// `synchronous=NORMAL` (the WAL written, not synced) and a batch is durable once the flusher has
+/// synced the WAL file.
 struct SQLiteWriterDatabase: WriterDatabase {
     let connection: SQLiteConnection
     /// Told after each commit, before the batch's writes are answered (the read pool's snapshots).
     let committed: @Sendable () -> Void
+    /// The WAL file the flusher syncs (`full` durability), or nil (`normal`: commits are not synced).
+    let wal: WALFile?
+
+    var flushesApart: Bool { wal != nil }
+
+    func flush() -> SQLiteError? {
+        do {
+            try wal?.sync()
+            return nil
+        } catch {
+            return error
+        }
+    }
 
     static var closed: SQLiteError { .closed }
     static var noResult: SQLiteError { SQLiteError(code: 1, message: "writer job produced no result") }

@@ -51,6 +51,9 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_close_v2(handle)
     }
 
+    /// The path of the database's WAL file (whether or not it exists yet).
+    var walPath: String { String(cString: sqlite3_filename_wal(sqlite3_db_filename(handle, "main"))) }
+
     /// Makes a call waiting for a lock give up now (it fails with SQLITE_BUSY), and every later
     /// one at once. Safe from any thread: it only sets a flag the waiting thread reads.
     func cancelLockWaits() { lockWait.cancelled.store(true, ordering: .relaxed) }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// How hard SQLite works to make a commit survive power loss.
 public enum SyncMode: String, Sendable, CaseIterable {
-    /// `synchronous=FULL`: every commit is on disk before it is acknowledged (the default).
+    /// Every commit is on disk before it is acknowledged (the default): its WAL frames are synced
+    /// (`fdatasync`) by the writer's flusher thread while the writer commits the next batch.
     case full
     /// `synchronous=NORMAL`: in WAL mode commits survive a crash of permidd, but the last ones
     /// may be lost if the machine loses power.
@@ -99,11 +100,22 @@ public final class SQLiteRecordStore: RecordStore {
         } catch {
             throw .migration(error)
         }
+        var wal: WALFile?
+        if sync == .full {
+            // From here the writer's flusher syncs the WAL after each commit (see WALFile); the
+            // migrations above committed with synchronous=FULL.
+            do {
+                try connection.execute("PRAGMA synchronous=NORMAL")
+            } catch {
+                throw .database(path: path, error)
+            }
+            wal = WALFile(path: connection.walPath)
+        }
         let readers = ReadConnectionPool(path: path)
         self.readers = readers
         writer = GroupCommitWriter(
-            database: SQLiteWriterDatabase(connection: connection, committed: readers.committed), maxBatch: maxBatch,
-            threadName: "permid-writer")
+            database: SQLiteWriterDatabase(connection: connection, committed: readers.committed, wal: wal), maxBatch: maxBatch,
+            threadName: "permid-writer", flusherName: "permid-flusher")
     }
 
     deinit { writer.close() }
