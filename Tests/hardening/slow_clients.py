@@ -5,6 +5,7 @@ client's success rate and latency while the slow ones are connected, and permidd
 
 Usage: slow_clients.py BIN_DIR [SLOW_CONNECTIONS] [SECONDS]"""
 import http.client, os, resource, signal, socket, subprocess, sys, tempfile, threading, time
+import serving  # Tests/hardening/serving.py
 
 bin_dir = sys.argv[1]
 slow_count = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
@@ -13,20 +14,11 @@ work = tempfile.mkdtemp(prefix="permid-slow-")
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-with socket.socket() as probe:
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
+port = serving.free_port()
 server = subprocess.Popen([os.path.join(bin_dir, "permidd"), "serve", "--database", os.path.join(work, "p.sqlite"),
                            "--listen", f"127.0.0.1:{port}", "--per-ip-connection-limit", "256", "--connection-timeout", "5",
                            "--log-level", "error"])
-for _ in range(200):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        c.request("GET", "/healthz")
-        if c.getresponse().status == 200:
-            break
-    except OSError:
-        time.sleep(0.05)
+serving.wait_until_serving(port)
 
 stop = threading.Event()
 opened = [0]

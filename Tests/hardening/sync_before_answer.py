@@ -9,7 +9,8 @@ kill -9 cannot tell a synced commit from one still in the page cache (the kernel
 reads the order of the system calls instead.
 
 Usage: sync_before_answer.py BIN_DIR [ANNOUNCEMENTS]   (BIN_DIR holds permidd and permid-bench)"""
-import http.client, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import http.client, os, re, shutil, signal, subprocess, sys, tempfile
+import serving  # Tests/hardening/serving.py
 
 bin_dir = sys.argv[1]
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -31,25 +32,14 @@ def traced_run(sync, batch):
     the trace's lines."""
     database = os.path.join(work, f"{sync}.sqlite")
     trace = os.path.join(work, f"{sync}.trace")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = serving.free_port()
     process = subprocess.Popen(
         [os.path.join(bin_dir, "permidd"), "serve", "--database", database, "--listen", f"127.0.0.1:{port}",
          "--endpoint-policy", "any", "--rate-limit", "off", "--sync", sync],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tracer = None
     try:
-        for _ in range(600):
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("permidd did not start")
+        serving.wait_until_serving(port, attempts=600)
         # strace says "Process N attached with T threads" on stderr once it traces them all.
         tracer = subprocess.Popen(
             ["strace", "-f", "-y", "-s", "48", "-o", trace, "-p", str(process.pid),
