@@ -53,17 +53,26 @@ public final class SQLiteRecordStore: RecordStore {
     static let writerCacheKibibytes = 16_384
 
     /// WAL pages after which a commit copies the WAL into the database file (SQLite's automatic
-    /// checkpoint; its default is 1,000). The checkpoint runs in the writer's commit, and the writer is
-    /// what limits announcements; each one writes leaves at random places, so a checkpoint after 1,000
-    /// pages wrote nearly every page it copied once per 1,000 WAL pages, where after 8,000 a leaf
-    /// written several times is copied once. Measured with `bench/compare.py announce` (durable
-    /// Ed25519, 4 alternated rounds): +22% accepted/s into an empty database, +29% into one of
-    /// 200,000 records, at 8% and 15% less server CPU per record. The WAL file grows to about this
-    /// many pages (32 MiB at 4 KiB) and keeps that size once the WAL restarts. The price is latency:
-    /// the commit that checkpoints stops the writer longer, and announcement p99 at 200,000 records
-    /// went from 38 to 66 ms. (A copy on a thread of its own, leaving the writer only what was
-    /// committed meanwhile, measured 7% fewer announcements on two cores and no better p99.)
-    static let walCheckpointPages: Int32 = 8_000
+    /// checkpoint; its default is 1,000). Each announcement writes leaves at random places in
+    /// `records` and `record_addresses`, and a checkpoint writes every page it copies to its place in
+    /// the database file and syncs it; a leaf written several times between two checkpoints is copied
+    /// once. Into a large database that copy is what limits announcements: at 1,000,000 records the
+    /// disk took 15,000 random writes/s at 3.75 ms each, the WAL's sync queued behind them, and the same
+    /// build on tmpfs took 7,059 announcements/s where the disk took 5,294. 8,000 pages (one copy per
+    /// about 3,600 announcements) measured +22% accepted/s over 1,000 into an empty database and +29%
+    /// into 200,000 records; 32,000 (about 14,500) copies each `record_addresses` leaf about 40% less
+    /// often than 8,000 at 1,000,000 records: durable Ed25519, 6 alternated rounds of 8 s on a host
+    /// whose rate varied by a third from run to run, 32,000 was ahead in each (+2% to +62%), medians
+    /// 5,368 → 5,886 accepted/s (+10%), random disk writes about 16,000 → 10,000/s; no change into an
+    /// empty database. The WAL file grows to about this many pages (128 MiB at 4 KiB) and keeps that
+    /// size once the WAL restarts. The price is latency: the commit that checkpoints stops the writer
+    /// longer (announcement p99 at 1,000,000 records 99–160 → 197–275 ms under that saturating load),
+    /// and a 90% resolve / 10% announce mix, whose WAL now grows longer between checkpoints, measured
+    /// 3–6% fewer requests/s in 2 rounds (within this host's noise).
+    /// A copy on a thread of its own (passive checkpoints on a second connection, restarting the WAL at
+    /// this size) took the copy off the writer thread but not off the disk: no more announcements and
+    /// no better p99, with 8,000 pages and before that.
+    static let walCheckpointPages: Int32 = 32_000
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
