@@ -58,10 +58,11 @@ public final class SQLiteRecordStore: RecordStore {
     /// the database file and syncs it; a leaf written several times between two checkpoints is copied
     /// once. Into a large database that copy is what limits announcements: at 1,000,000 records the
     /// disk took 15,000 random writes/s at 3.75 ms each, the WAL's sync queued behind them, and the same
-    /// build on tmpfs took 7,059 announcements/s where the disk took 5,294. 8,000 pages (one copy per
-    /// about 3,600 announcements) measured +22% accepted/s over 1,000 into an empty database and +29%
-    /// into 200,000 records; 32,000 (about 14,500) copies each `record_addresses` leaf about 40% less
-    /// often than 8,000 at 1,000,000 records: durable Ed25519, 6 alternated rounds of 8 s on a host
+    /// build on tmpfs took 7,059 announcements/s where the disk took 5,294. 8,000 pages measured +22%
+    /// accepted/s over 1,000 into an empty database and +29% into 200,000 records. 32,000 pages (by an
+    /// estimate, not a measurement: about 2.2 WAL pages per announcement, so one copy per about 14,500
+    /// announcements rather than 3,600, and each `record_addresses` leaf copied about 40% less often
+    /// at 1,000,000 records) measured there: durable Ed25519, 6 alternated rounds of 8 s on a host
     /// whose rate varied by a third from run to run, 32,000 was ahead in each (+2% to +62%), medians
     /// 5,368 → 5,886 accepted/s (+10%), random disk writes about 16,000 → 10,000/s; no change into an
     /// empty database. The WAL file grows to about this many pages (128 MiB at 4 KiB) and keeps that
