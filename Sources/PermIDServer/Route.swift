@@ -16,26 +16,39 @@ public enum Route: Hashable, Sendable {
     public init(path: String) {
         var path = path
         self = path.withUTF8 { bytes in
-            let segments = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-            guard segments.count >= 2, segments[0].isEmpty else { return .unknown }
-            func equals(_ segment: Slice<UnsafeBufferPointer<UInt8>>, _ literal: StaticString) -> Bool {
-                segment.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            // The ranges of the first three segments after the leading "/", and how many there are
+            // (counted, not collected: no array is made).
+            guard bytes.first == UInt8(ascii: "/") else { return .unknown }
+            var segments = (1..<1, 1..<1, 1..<1)
+            var count = 0, start = 1
+            for index in 1...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+                switch count {
+                case 0: segments.0 = start..<index
+                case 1: segments.1 = start..<index
+                case 2: segments.2 = start..<index
+                default: return .unknown
+                }
+                count += 1
+                start = index + 1
             }
-            switch segments.count {
-            case 2:
-                if equals(segments[1], "healthz") { return .health }
-                if equals(segments[1], "readyz") { return .ready }
-                if equals(segments[1], "metrics") { return .metrics }
-                if equals(segments[1], "openapi.yaml") { return .openAPI }
+            func equals(_ segment: Range<Int>, _ literal: StaticString) -> Bool {
+                bytes[segment].elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            }
+            switch count {
+            case 1:
+                if equals(segments.0, "healthz") { return .health }
+                if equals(segments.0, "readyz") { return .ready }
+                if equals(segments.0, "metrics") { return .metrics }
+                if equals(segments.0, "openapi.yaml") { return .openAPI }
                 return .unknown
-            case 3 where equals(segments[1], "v1"):
-                if equals(segments[2], "peers") { return .peers }
-                if equals(segments[2], "whoami") { return .whoami }
-                if equals(segments[2], "stats") { return .stats }
+            case 2 where equals(segments.0, "v1"):
+                if equals(segments.1, "peers") { return .peers }
+                if equals(segments.1, "whoami") { return .whoami }
+                if equals(segments.1, "stats") { return .stats }
                 return .unknown
-            case 4 where equals(segments[1], "v1") && equals(segments[2], "peers") && !segments[3].isEmpty:
-                if equals(segments[3], "lookup") { return .lookup }
-                return .peer(String(decoding: segments[3], as: UTF8.self))
+            case 3 where equals(segments.0, "v1") && equals(segments.1, "peers") && !segments.2.isEmpty:
+                if equals(segments.2, "lookup") { return .lookup }
+                return .peer(String(decoding: bytes[segments.2], as: UTF8.self))
             default:
                 return .unknown
             }
