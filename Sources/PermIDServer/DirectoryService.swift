@@ -74,10 +74,15 @@ public final class DirectoryService: HTTPHandler {
 
     public func completed(_ context: RequestContext?, status: Int, problem: String?, started: ContinuousClock.Instant) {
         let duration = ContinuousClock.now - started
-        let route = context?.route.template ?? Route.unknown.template
-        let method = context?.method ?? .other
+        // The context is read once: each optional chain through it would copy it.
+        var route = Route.unknown.template, method = HTTPMethod.other, isAnnouncement = false
+        if let context {
+            route = context.route.template
+            method = context.method
+            if method == .put, case .peer = context.route { isAnnouncement = true }
+        }
         metrics.recordRequest(route: route, method: method.rawValue, status: status, duration: duration)
-        if let context, context.method == .put, case .peer = context.route {
+        if isAnnouncement {
             let outcome = (200..<300).contains(status) ? "accepted" : problem ?? "status-\(status)"
             announcements.withLock { counts in
                 if outcome == "accepted" { counts.accepted += 1 } else { counts.rejected[outcome, default: 0] += 1 }

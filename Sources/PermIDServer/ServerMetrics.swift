@@ -14,8 +14,9 @@ public final class ServerMetrics: Sendable {
     private let databaseBytes: CoreMetrics.Gauge
     private let waitingResolves: CoreMetrics.Gauge
     /// Metric handles by name and labels, made once: creating one costs a registry lookup and validation.
-    private let requestCounters = Mutex<[RequestKey: CoreMetrics.Counter]>([:])
-    private let requestTimers = Mutex<[String: CoreMetrics.Timer]>([:])
+    /// A request's counter and its route's timer, found with one lookup (the registry gives every
+    /// key of a route the same timer).
+    private let requestHandles = Mutex<[RequestKey: RequestHandles]>([:])
     private let announcementCounters = Mutex<[String: CoreMetrics.Counter]>([:])
 
     /// The version reported as `permid_build_info`.
@@ -38,14 +39,15 @@ public final class ServerMetrics: Sendable {
 
     /// Counts a request and records its latency.
     public func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        Self.handle(requestCounters, RequestKey(route: route, method: method, status: status)) {
-            CoreMetrics.Counter(
-                label: "permid_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
-                factory: factory)
-        }.increment()
-        Self.handle(requestTimers, route) {
-            CoreMetrics.Timer(label: "permid_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-        }.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let handles = Self.handle(requestHandles, RequestKey(route: route, method: method, status: status)) {
+            RequestHandles(
+                counter: CoreMetrics.Counter(
+                    label: "permid_http_requests_total", dimensions: [("route", route), ("method", method), ("status", String(status))],
+                    factory: factory),
+                timer: CoreMetrics.Timer(label: "permid_http_request_duration_seconds", dimensions: [("route", route)], factory: factory))
+        }
+        handles.counter.increment()
+        handles.timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// The cached handle for `key`, made by `make` the first time.
@@ -65,6 +67,12 @@ public final class ServerMetrics: Sendable {
         let route: String
         let method: String
         let status: Int
+    }
+
+    /// The metric handles one request key records to.
+    private struct RequestHandles: Sendable {
+        let counter: CoreMetrics.Counter
+        let timer: CoreMetrics.Timer
     }
 
     /// Counts an announcement by outcome: `accepted` or the problem slug it was rejected with.
